@@ -1,0 +1,120 @@
+# fileproc: the front door. `make help` lists the targets; CI, the README and
+# people all call these same targets.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+ENV ?= dev
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SANDBOX_PORT ?= 4566
+export SANDBOX_PORT
+
+# Use the local hashicorp/aws mirror when there is one (offline machines), the
+# public registry otherwise; see tools/fileproc_tools/tfconfig.py.
+TF_CLI_CONFIG := $(shell PYTHONPATH=tools $(PYTHON) -m fileproc_tools.tfconfig 2>/dev/null)
+ifneq ($(TF_CLI_CONFIG),)
+export TF_CLI_CONFIG_FILE := $(TF_CLI_CONFIG)
+endif
+
+TF_ARGS := -var-file=envs/$(ENV).tfvars
+ifeq ($(ENV),sandbox)
+TF_ARGS += -var=aws_endpoint_url=http://127.0.0.1:$(SANDBOX_PORT)
+endif
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+	  awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
+	@echo "  Variables: ENV=$(ENV) (dev|staging|prod|sandbox), SANDBOX_PORT=$(SANDBOX_PORT)"
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+.PHONY: venv
+venv: $(VENV)/.installed ## Create .venv with the package, the CLI and the dev tools
+
+.PHONY: build
+build: venv ## Build build/function.zip and the layer zip for ENV's runtime and architecture
+	$(PY) -m fileproc_tools.build --env $(ENV)
+
+.PHONY: fmt
+fmt: venv ## Format Terraform and Python
+	terraform fmt -recursive
+	$(VENV)/bin/ruff format lambda_src tools tests bench
+	$(VENV)/bin/ruff check --fix lambda_src tools tests bench
+
+.PHONY: lint
+lint: venv ## terraform fmt/validate, checkov, ruff, mypy
+	$(PY) -m fileproc_tools.lint
+
+.PHONY: openapi
+openapi: venv ## Regenerate docs/openapi.json from the API routes
+	$(PY) -m fileproc.api.openapi > docs/openapi.json
+
+.PHONY: test
+test: venv ## The test command: unit, Terraform plan and sandbox integration tests, with coverage
+	$(PY) -m pytest --cov --cov-report=term --cov-fail-under=90 tests
+
+.PHONY: test-unit
+test-unit: venv ## Unit tests of the Lambda package (moto in-process)
+	$(PY) -m pytest --cov --cov-report=term tests/unit
+
+.PHONY: test-terraform
+test-terraform: venv ## Offline tftest plans of the root for every environment
+	$(PY) -m pytest tests/terraform
+
+.PHONY: test-integration
+test-integration: venv ## Apply the root to the sandbox and test the deployed pipeline end to end
+	$(PY) -m pytest tests/integration
+
+.PHONY: init
+init: ## terraform init with ENV's backend
+	$(PY) -m fileproc_tools.terraform init --env $(ENV)
+
+.PHONY: plan
+plan: build ## terraform plan for ENV
+	$(PY) -m fileproc_tools.terraform plan --env $(ENV)
+
+.PHONY: deploy
+deploy: build ## Build, init and apply ENV (ENV=sandbox starts the sandbox first)
+	$(PY) -m fileproc_tools.terraform deploy --env $(ENV)
+
+.PHONY: destroy
+destroy: venv ## terraform destroy for ENV
+	$(PY) -m fileproc_tools.terraform destroy --env $(ENV)
+
+.PHONY: outputs
+outputs: venv ## Write ENV's flat outputs JSON (.sandbox/outputs-<env>.json)
+	$(PY) -m fileproc_tools.terraform outputs --env $(ENV)
+
+.PHONY: sandbox-up
+sandbox-up: venv ## Start the local AWS sandbox in the background (idempotent)
+	$(PY) -m fileproc_tools.sandbox up
+
+.PHONY: sandbox-down
+sandbox-down: venv ## Stop the sandbox and everything it started
+	$(PY) -m fileproc_tools.sandbox down
+
+.PHONY: sandbox-status
+sandbox-status: venv ## Show whether the sandbox is running and where
+	$(PY) -m fileproc_tools.sandbox status
+
+.PHONY: demo
+demo: venv ## The whole pipeline on the local sandbox: deploy, upload one file of each kind, show the records
+	$(PY) -m fileproc_tools.demo
+
+.PHONY: bench
+bench: venv ## Benchmarks: writes bench/results.json and BENCHMARKS.md
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	$(PY) -m bench
+
+.PHONY: clean
+clean: ## Remove build outputs and caches (not .venv, not the sandbox)
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

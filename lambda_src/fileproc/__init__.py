@@ -1,0 +1,1 @@
+"""fileproc: the Lambda package behind the image, document, data and API functions."""

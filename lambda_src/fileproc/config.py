@@ -1,0 +1,139 @@
+"""Settings from the environment that modules/compute gives every function.
+
+Read once per container (handlers call ``load_settings()`` at import) and fail
+fast: a missing or malformed variable is a deployment mistake, and a clear
+error at cold start beats a wrong default at the first file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from fileproc.keys import Category
+
+MAX_URL_TTL_SECONDS = 3600
+
+
+class ConfigError(RuntimeError):
+    """An environment variable is missing or has a value the code cannot use."""
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigError(f"environment variable {name} is required")
+    return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not an integer") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name}={value} is outside {low}..{high}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("true", "1", "yes"):
+        return True
+    if raw in ("false", "0", "no"):
+        return False
+    raise ConfigError(f"{name}={raw!r} is not true or false")
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    bucket_name: str
+    upload_prefix: str = "uploads/"
+    derived_prefix: str = "derived/"
+    index_all: str = "all-uploaded-index"
+    index_status: str = "status-uploaded-index"
+    index_category: str = "category-uploaded-index"
+    index_category_status: str = "category-status-uploaded-index"
+    max_image_bytes: int = 50 * 1024**2
+    max_document_bytes: int = 100 * 1024**2
+    max_data_bytes: int = 5 * 1024**3
+    thumbnail_max_px: int = 256
+    image_max_pixels: int = 100_000_000
+    exif_include_gps: bool = False
+    text_max_pages: int = 500
+    text_max_chars: int = 1_000_000
+    preview_chars: int = 280
+    bedrock_enabled: bool = False
+    bedrock_model_id: str = ""
+    bedrock_max_input_chars: int = 20_000
+    download_url_ttl_seconds: int = 900
+    upload_url_ttl_seconds: int = 900
+    allowed_origins: tuple[str, ...] = ("*",)
+    environment: str = "dev"
+
+    def max_bytes(self, category: Category) -> int:
+        return {
+            Category.IMAGE: self.max_image_bytes,
+            Category.DOCUMENT: self.max_document_bytes,
+            Category.DATA: self.max_data_bytes,
+        }[category]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        bedrock_enabled = _bool(env, "BEDROCK_ENABLED", False)
+        model_id = env.get("BEDROCK_MODEL_ID", "").strip()
+        if bedrock_enabled and not model_id:
+            raise ConfigError("BEDROCK_ENABLED=true needs BEDROCK_MODEL_ID")
+        origins = tuple(
+            o.strip() for o in env.get("ALLOWED_ORIGINS", "*").split(",") if o.strip()
+        )
+        return cls(
+            table_name=_required(env, "TABLE_NAME"),
+            bucket_name=_required(env, "BUCKET_NAME"),
+            upload_prefix=env.get("UPLOAD_PREFIX", "uploads/"),
+            derived_prefix=env.get("DERIVED_PREFIX", "derived/"),
+            index_all=env.get("INDEX_ALL", cls.index_all),
+            index_status=env.get("INDEX_STATUS", cls.index_status),
+            index_category=env.get("INDEX_CATEGORY", cls.index_category),
+            index_category_status=env.get("INDEX_CATEGORY_STATUS", cls.index_category_status),
+            max_image_bytes=_int(env, "MAX_IMAGE_BYTES", cls.max_image_bytes, 1, 10 * 1024**4),
+            max_document_bytes=_int(
+                env, "MAX_DOCUMENT_BYTES", cls.max_document_bytes, 1, 10 * 1024**4
+            ),
+            max_data_bytes=_int(env, "MAX_DATA_BYTES", cls.max_data_bytes, 1, 10 * 1024**4),
+            thumbnail_max_px=_int(env, "THUMBNAIL_MAX_PX", cls.thumbnail_max_px, 16, 4096),
+            image_max_pixels=_int(
+                env, "IMAGE_MAX_PIXELS", cls.image_max_pixels, 1, 2_000_000_000
+            ),
+            exif_include_gps=_bool(env, "EXIF_INCLUDE_GPS", False),
+            text_max_pages=_int(env, "TEXT_MAX_PAGES", cls.text_max_pages, 1, 100_000),
+            text_max_chars=_int(env, "TEXT_MAX_CHARS", cls.text_max_chars, 1, 100_000_000),
+            preview_chars=_int(env, "PREVIEW_CHARS", cls.preview_chars, 0, 10_000),
+            bedrock_enabled=bedrock_enabled,
+            bedrock_model_id=model_id,
+            bedrock_max_input_chars=_int(
+                env, "BEDROCK_MAX_INPUT_CHARS", cls.bedrock_max_input_chars, 1, 1_000_000
+            ),
+            download_url_ttl_seconds=_int(
+                env, "DOWNLOAD_URL_TTL_SECONDS", cls.download_url_ttl_seconds, 1,
+                MAX_URL_TTL_SECONDS,
+            ),
+            upload_url_ttl_seconds=_int(
+                env, "UPLOAD_URL_TTL_SECONDS", cls.upload_url_ttl_seconds, 1,
+                MAX_URL_TTL_SECONDS,
+            ),
+            allowed_origins=origins or ("*",),
+            environment=env.get("ENVIRONMENT", "dev"),
+        )
+
+
+def load_settings() -> Settings:
+    return Settings.from_env()

@@ -1,0 +1,89 @@
+"""Object keys, file ids and categories: the naming rules shared by the API and processors."""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import re
+import unicodedata
+import uuid
+from enum import StrEnum
+
+
+class Category(StrEnum):
+    IMAGE = "image"
+    DOCUMENT = "document"
+    DATA = "data"
+
+
+# Lowercased extension -> category. The bucket notification routes the same
+# suffixes (and their upper-case forms) to the queue of each category.
+EXTENSIONS: dict[str, Category] = {
+    ".jpg": Category.IMAGE,
+    ".jpeg": Category.IMAGE,
+    ".png": Category.IMAGE,
+    ".pdf": Category.DOCUMENT,
+    ".txt": Category.DOCUMENT,
+    ".csv": Category.DATA,
+    ".json": Category.DATA,
+    ".jsonl": Category.DATA,
+    ".ndjson": Category.DATA,
+}
+
+FILE_ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+MAX_NAME_LENGTH = 200
+
+
+def extension(name: str) -> str:
+    """The lowercased extension of a key or file name, with its dot ('' if none)."""
+    return posixpath.splitext(name)[1].lower()
+
+
+def category_for(name: str) -> Category | None:
+    return EXTENSIONS.get(extension(name))
+
+
+def new_file_id() -> str:
+    return uuid.uuid4().hex
+
+
+def is_file_id(value: str) -> bool:
+    return bool(FILE_ID_PATTERN.match(value))
+
+
+def file_id_for_key(bucket: str, key: str, upload_prefix: str = "uploads/") -> str:
+    """The record id for an object key.
+
+    Keys made by ``POST /files`` carry their id (``uploads/<id>/<name>``); any
+    other key gets a hash of bucket and key, so it always maps to one record.
+    """
+    rest = key[len(upload_prefix) :] if key.startswith(upload_prefix) else key
+    first, sep, name = rest.partition("/")
+    if sep and name and is_file_id(first):
+        return first
+    return hashlib.sha256(f"{bucket}/{key}".encode()).hexdigest()[:32]
+
+
+def sanitise_filename(name: str) -> str:
+    """A safe last key segment from a user-supplied file name.
+
+    Strips any directory part, folds accents to ASCII, replaces runs of other
+    characters with '_', and keeps the extension within the length limit.
+    Raises ValueError when nothing usable is left.
+    """
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    ascii_name = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode()
+    cleaned = _UNSAFE.sub("_", ascii_name).strip("._")
+    stem, ext = posixpath.splitext(cleaned)
+    if not stem:
+        raise ValueError(f"file name {name!r} has no usable characters")
+    return stem[: MAX_NAME_LENGTH - len(ext)] + ext
+
+
+def upload_key(file_id: str, filename: str, upload_prefix: str = "uploads/") -> str:
+    return f"{upload_prefix}{file_id}/{sanitise_filename(filename)}"
+
+
+def derived_key(file_id: str, artefact: str, derived_prefix: str = "derived/") -> str:
+    return f"{derived_prefix}{file_id}/{artefact}"

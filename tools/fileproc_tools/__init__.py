@@ -1,0 +1,1 @@
+"""Development tooling for fileproc: build, Terraform wrapper, sandbox, CLI, demo."""
