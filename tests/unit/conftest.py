@@ -1,0 +1,138 @@
+"""Shared fixtures for the unit tests: the functions' environment and moto in-process.
+
+The environment is set before any ``fileproc.handlers`` module is imported,
+because handlers read their settings at import, as they do on Lambda.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+BUCKET = "fileproc-test-uploads"
+TABLE = "fileproc-test-files"
+REGION = "us-east-1"
+
+FUNCTION_ENV = {
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "TABLE_NAME": TABLE,
+    "BUCKET_NAME": BUCKET,
+    "UPLOAD_PREFIX": "uploads/",
+    "DERIVED_PREFIX": "derived/",
+    "INDEX_ALL": "all-uploaded-index",
+    "INDEX_STATUS": "status-uploaded-index",
+    "INDEX_CATEGORY": "category-uploaded-index",
+    "INDEX_CATEGORY_STATUS": "category-status-uploaded-index",
+    "MAX_IMAGE_BYTES": str(50 * 1024**2),
+    "MAX_DOCUMENT_BYTES": str(100 * 1024**2),
+    "MAX_DATA_BYTES": str(5 * 1024**3),
+    "THUMBNAIL_MAX_PX": "256",
+    "IMAGE_MAX_PIXELS": "100000000",
+    "EXIF_INCLUDE_GPS": "false",
+    "TEXT_MAX_PAGES": "500",
+    "TEXT_MAX_CHARS": "1000000",
+    "PREVIEW_CHARS": "280",
+    "BEDROCK_ENABLED": "false",
+    "BEDROCK_MODEL_ID": "anthropic.claude-3-haiku-20240307-v1:0",
+    "BEDROCK_MAX_INPUT_CHARS": "20000",
+    "DOWNLOAD_URL_TTL_SECONDS": "900",
+    "UPLOAD_URL_TTL_SECONDS": "900",
+    "ALLOWED_ORIGINS": "https://app.example.com,http://localhost:3000",
+    "POWERTOOLS_SERVICE_NAME": "fileproc-test",
+    "POWERTOOLS_METRICS_NAMESPACE": "fileproc",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_DEV": "false",
+    "ENVIRONMENT": "test",
+}
+# Set at collection time, before any test module imports a handler. A real
+# endpoint must never be reached from the unit tests.
+os.environ.update(FUNCTION_ENV)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_PROFILE", None)
+
+INDEXES = {
+    "all-uploaded-index": "listing",
+    "status-uploaded-index": "status",
+    "category-uploaded-index": "category",
+    "category-status-uploaded-index": "category_status",
+}
+
+
+def create_table(client: Any, name: str = TABLE) -> None:
+    """The table exactly as modules/storage declares it (keys and indexes)."""
+    client.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "file_id", "AttributeType": "S"},
+            {"AttributeName": "uploaded_at", "AttributeType": "S"},
+            *({"AttributeName": pk, "AttributeType": "S"} for pk in INDEXES.values()),
+        ],
+        KeySchema=[{"AttributeName": "file_id", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": index,
+                "KeySchema": [
+                    {"AttributeName": pk, "KeyType": "HASH"},
+                    {"AttributeName": "uploaded_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index, pk in INDEXES.items()
+        ],
+    )
+
+
+@dataclass
+class Aws:
+    s3: Any
+    dynamodb: Any
+    sqs: Any
+    bucket: str = BUCKET
+    table: str = TABLE
+
+
+@pytest.fixture
+def aws() -> Iterator[Aws]:
+    """moto in-process with the uploads bucket (versioned) and the files table."""
+    with mock_aws():
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket=BUCKET)
+        s3.put_bucket_versioning(
+            Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"}
+        )
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        create_table(dynamodb)
+        yield Aws(s3=s3, dynamodb=dynamodb, sqs=boto3.client("sqs", region_name=REGION))
+
+
+@dataclass
+class FakeLambdaContext:
+    """The attributes of LambdaContext that Powertools and the handlers read."""
+
+    function_name: str = "fileproc-test-fn"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:fileproc-test-fn"
+    aws_request_id: str = "c6af9ac6-7b61-11e6-9a41-93e812345678"
+    function_version: str = "$LATEST"
+    log_group_name: str = "/aws/lambda/fileproc-test-fn"
+    log_stream_name: str = "2026/11/24/[$LATEST]abcdef"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000
+
+
+@pytest.fixture
+def lambda_context() -> FakeLambdaContext:
+    return FakeLambdaContext()
