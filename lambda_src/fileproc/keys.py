@@ -68,17 +68,22 @@ def file_id_for_key(bucket: str, key: str, upload_prefix: str = "uploads/") -> s
 def sanitise_filename(name: str) -> str:
     """A safe last key segment from a user-supplied file name.
 
-    Strips any directory part, folds accents to ASCII, replaces runs of other
-    characters with '_', and keeps the extension within the length limit.
-    Raises ValueError when nothing usable is left.
+    Drops any directory part, folds accents to ASCII, replaces runs of other
+    characters with '_', keeps the extension and the length limit. A name with
+    no usable stem ("漢字.txt") becomes "file.txt"; ValueError when nothing is left.
     """
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    ascii_name = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode()
-    cleaned = _UNSAFE.sub("_", ascii_name).strip("._")
-    stem, ext = posixpath.splitext(cleaned)
-    if not stem:
+    stem, ext = posixpath.splitext(base)
+
+    def clean(part: str) -> str:
+        ascii_part = unicodedata.normalize("NFKD", part).encode("ascii", "ignore").decode()
+        return _UNSAFE.sub("_", ascii_part).strip("._")
+
+    stem, ext = clean(stem), clean(ext)
+    if not stem and not ext:
         raise ValueError(f"file name {name!r} has no usable characters")
-    return stem[: MAX_NAME_LENGTH - len(ext)] + ext
+    ext = f".{ext}" if ext else ""
+    return (stem or "file")[: MAX_NAME_LENGTH - len(ext)] + ext
 
 
 def upload_key(file_id: str, filename: str, upload_prefix: str = "uploads/") -> str:
