@@ -1,0 +1,360 @@
+"""The DynamoDB record of a file, written by the processors.
+
+Every write is one conditional UpdateItem, so at-least-once delivery and
+out-of-order events cannot corrupt a record:
+
+- ``begin`` claims the record for an event (status PROCESSING) when the stored
+  item has no sequencer (new, or PENDING from ``POST /files``) or an older one;
+  it retries an attempt of the same event that never finished; it skips a
+  duplicate of a finished event and an event older than the stored one.
+- ``complete`` and ``fail`` apply only while the record is still PROCESSING for
+  the same sequencer, so a slow attempt that a newer version overtook cannot
+  overwrite the newer result.
+- ``mark_deleted`` applies only when the removal is newer than what is stored.
+
+A file costs two writes: begin + complete/fail. The item shape is the one in
+docs/contracts.md.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from fileproc.events import MAX_SEQUENCER_LENGTH, S3EventRecord
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+LISTING = "file"  # partition key of INDEX_ALL: every record is in the one listing
+
+# DynamoDB numbers: 38 significant digits, magnitude 1E-130 .. <1E+126.
+_MAX_DIGITS = 38
+_MIN_MAGNITUDE = 1e-130
+_MAX_MAGNITUDE = 1e126
+
+_SERIALIZER = TypeSerializer()
+_DESERIALIZER = TypeDeserializer()
+
+
+class Status(StrEnum):
+    PENDING = "PENDING"
+    PROCESSING = "PROCESSING"
+    PROCESSED = "PROCESSED"
+    FAILED = "FAILED"
+    DELETED = "DELETED"
+
+
+FINAL = frozenset({Status.PROCESSED, Status.FAILED, Status.DELETED})
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """The record is ours for this event until complete() or fail()."""
+
+    file_id: str
+    sequencer: str  # as stored: 32 hex digits
+    number: int  # 1 for the first attempt at this event
+
+
+@dataclass(frozen=True)
+class Skip:
+    """The event changes nothing; ``reason`` says why (for the log)."""
+
+    reason: str
+
+
+def timestamp(moment: datetime) -> str:
+    """ISO-8601 UTC with millisecond precision and "Z", e.g. 2026-11-24T09:30:00.125Z."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def stored_sequencer(event: S3EventRecord) -> str:
+    """The event's position in the order of events on its key, as the record stores it.
+
+    Left-padded to 32 digits so that DynamoDB's string comparison orders them.
+    S3 puts a sequencer on every ObjectCreated and ObjectRemoved event; should one
+    lack it (some emulators), the event time in microseconds stands in, which
+    keeps duplicates idempotent and orders events as well as their clocks do.
+    """
+    raw = event.sequencer
+    if raw is None:
+        raw = format(int(event.event_time.timestamp() * 1_000_000), "X")
+    return raw.upper().rjust(MAX_SEQUENCER_LENGTH, "0")
+
+
+def to_dynamodb(value: Any, path: str = "value") -> Any:
+    """A JSON-like value in the types DynamoDB accepts.
+
+    Floats become Decimal; a number DynamoDB cannot hold (NaN, infinity, more
+    than 38 digits, out of its range) is kept as its string rather than lost.
+    """
+    if value is None or isinstance(value, bool | str | Decimal):
+        return value
+    if isinstance(value, int):
+        return value if len(str(abs(value))) <= _MAX_DIGITS else str(value)
+    if isinstance(value, float):
+        storable = math.isfinite(value) and (
+            value == 0 or _MIN_MAGNITUDE <= abs(value) < _MAX_MAGNITUDE
+        )
+        return Decimal(repr(value)) if storable else repr(value)
+    if isinstance(value, Mapping):
+        return {str(k): to_dynamodb(v, f"{path}.{k}") for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_dynamodb(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    raise TypeError(f"{path} is a {type(value).__name__}, not a JSON-like value")
+
+
+class _Update:
+    """The expressions of one UpdateItem. Every attribute name is a placeholder
+    because status, key, size and error are DynamoDB reserved words."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+        self.values: dict[str, Any] = {}
+        self._set: list[str] = []
+        self._remove: list[str] = []
+        self._add: list[str] = []
+
+    def name(self, attribute: str) -> str:
+        placeholder = f"#{attribute}"
+        self.names[placeholder] = attribute
+        return placeholder
+
+    def value(self, value: Any) -> str:
+        placeholder = f":v{len(self.values)}"
+        self.values[placeholder] = _SERIALIZER.serialize(to_dynamodb(value))
+        return placeholder
+
+    def set(self, attribute: str, value: Any) -> None:
+        if value is None:
+            self.remove(attribute)
+        else:
+            self._set.append(f"{self.name(attribute)} = {self.value(value)}")
+
+    def set_if_absent(self, attribute: str, value: Any) -> None:
+        name = self.name(attribute)
+        self._set.append(f"{name} = if_not_exists({name}, {self.value(value)})")
+
+    def set_status(self, status: Status, category: str) -> None:
+        # category_status is a GSI key: it changes in the same write as status.
+        self.set("status", status)
+        self.set("category", category)
+        self.set("category_status", f"{category}#{status}")
+
+    def remove(self, *attributes: str) -> None:
+        self._remove.extend(self.name(a) for a in attributes)
+
+    def add(self, attribute: str, amount: int) -> None:
+        self._add.append(f"{self.name(attribute)} {self.value(amount)}")
+
+    def expression(self) -> str:
+        clauses = [
+            f"{verb} {', '.join(parts)}"
+            for verb, parts in (("SET", self._set), ("REMOVE", self._remove), ("ADD", self._add))
+            if parts
+        ]
+        return " ".join(clauses)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    applied: bool
+    old: dict[str, Any] | None = None  # the stored item when the condition failed
+    new: dict[str, Any] | None = None  # updated attributes when it applied
+
+
+class Records:
+    """Conditional writes of the file records in one table."""
+
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table_name: str,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._client = client
+        self._table = table_name
+        self._now = now
+
+    def get(self, file_id: str) -> dict[str, Any] | None:
+        response = self._client.get_item(
+            TableName=self._table, Key={"file_id": {"S": file_id}}, ConsistentRead=True
+        )
+        item = response.get("Item")
+        return _deserialize(item) if item else None
+
+    def begin(self, event: S3EventRecord, *, file_id: str, category: str) -> Attempt | Skip:
+        """Claim the record for this ObjectCreated event, or say why not."""
+        sequencer = stored_sequencer(event)
+        now = timestamp(self._now())
+        update = _Update()
+        update.set("bucket", event.bucket)
+        update.set("key", event.key)
+        update.set("version_id", event.version_id)
+        update.set("sequencer", sequencer)
+        update.set("etag", event.etag)
+        update.set("size", event.size)
+        update.set_status(Status.PROCESSING, category)
+        update.set("listing", LISTING)
+        # The API stores the name the user gave; other keys are named by their last segment.
+        update.set_if_absent("filename", event.key.rsplit("/", 1)[-1])
+        update.set("uploaded_at", timestamp(event.event_time))
+        update.set("updated_at", now)
+        update.set("attempts", 1)
+        # What the record said about an earlier version is not true of this one.
+        update.remove("error", "metadata", "derived", "ai", "processed_at")
+        seq, v_seq = update.name("sequencer"), update.value(sequencer)
+        condition = (
+            f"attribute_not_exists({update.name('file_id')})"
+            f" OR attribute_not_exists({seq}) OR {seq} < {v_seq}"
+        )
+        outcome = self._write(file_id, update, condition)
+        if outcome.applied:
+            return Attempt(file_id, sequencer, 1)
+        old = outcome.old or self.get(file_id) or {}
+        if old.get("sequencer") == sequencer and old.get("status") == Status.PROCESSING:
+            return self._retry(file_id, sequencer, category, now)
+        return Skip(_skip_reason(old, sequencer))
+
+    def _retry(self, file_id: str, sequencer: str, category: str, now: str) -> Attempt | Skip:
+        """Another attempt at an event whose last attempt never finished (a timeout,
+        a crash, a transient error)."""
+        update = _Update()
+        update.set_status(Status.PROCESSING, category)
+        update.set("updated_at", now)
+        update.add("attempts", 1)
+        outcome = self._write(file_id, update, self._ours(update, sequencer), return_new=True)
+        if not outcome.applied:
+            return Skip(_skip_reason(outcome.old or self.get(file_id) or {}, sequencer))
+        return Attempt(file_id, sequencer, int((outcome.new or {}).get("attempts", 1)))
+
+    def complete(
+        self,
+        attempt: Attempt,
+        *,
+        category: str,
+        metadata: Mapping[str, Any],
+        derived: Mapping[str, str],
+        content_type: str | None,
+        ai: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """Record PROCESSED; False when a newer event took the record meanwhile."""
+        now = timestamp(self._now())
+        update = _Update()
+        update.set_status(Status.PROCESSED, category)
+        update.set("metadata", dict(metadata))
+        update.set("derived", dict(derived))
+        update.set("content_type", content_type)
+        update.set("ai", dict(ai) if ai is not None else None)
+        update.set("processed_at", now)
+        update.set("updated_at", now)
+        update.remove("error")
+        condition = self._ours(update, attempt.sequencer)
+        return self._write(attempt.file_id, update, condition).applied
+
+    def fail(
+        self,
+        attempt: Attempt,
+        *,
+        category: str,
+        error: Mapping[str, Any],
+        content_type: str | None = None,
+    ) -> bool:
+        """Record FAILED with ``error`` ({type, message, retryable}); False when superseded."""
+        now = timestamp(self._now())
+        update = _Update()
+        update.set_status(Status.FAILED, category)
+        update.set("error", dict(error))
+        if content_type is not None:
+            update.set("content_type", content_type)
+        update.set("processed_at", now)
+        update.set("updated_at", now)
+        update.remove("metadata", "derived", "ai")
+        condition = self._ours(update, attempt.sequencer)
+        return self._write(attempt.file_id, update, condition).applied
+
+    def mark_deleted(self, event: S3EventRecord, *, file_id: str, category: str) -> bool:
+        """Record DELETED for an ObjectRemoved event newer than what is stored.
+
+        The record keeps the version, metadata and artefacts it described, so
+        it still says what was there. Deleting one specific version of a
+        versioned object (not a delete marker) removes the file only when that
+        version is the one the record describes; deleting an old version
+        leaves the current one alone.
+        """
+        sequencer = stored_sequencer(event)
+        update = _Update()
+        update.set("sequencer", sequencer)
+        update.set_status(Status.DELETED, category)
+        update.set("updated_at", timestamp(self._now()))
+        # A removal can arrive before (or instead of) its creation: the record
+        # then starts here, and the late creation event is refused as older.
+        update.set_if_absent("bucket", event.bucket)
+        update.set_if_absent("key", event.key)
+        update.set_if_absent("listing", LISTING)
+        update.set_if_absent("filename", event.key.rsplit("/", 1)[-1])
+        update.set_if_absent("uploaded_at", timestamp(event.event_time))
+        seq, v_seq = update.name("sequencer"), update.value(sequencer)
+        condition = (
+            f"(attribute_not_exists({update.name('file_id')})"
+            f" OR attribute_not_exists({seq}) OR {seq} < {v_seq})"
+        )
+        if event.version_id is not None and not event.is_delete_marker:
+            version = update.name("version_id")
+            condition += (
+                f" AND (attribute_not_exists({version})"
+                f" OR {version} = {update.value(event.version_id)})"
+            )
+        return self._write(file_id, update, condition).applied
+
+    @staticmethod
+    def _ours(update: _Update, sequencer: str) -> str:
+        return (
+            f"{update.name('sequencer')} = {update.value(sequencer)}"
+            f" AND {update.name('status')} = {update.value(Status.PROCESSING)}"
+        )
+
+    def _write(
+        self, file_id: str, update: _Update, condition: str, *, return_new: bool = False
+    ) -> _Outcome:
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key={"file_id": {"S": file_id}},
+                UpdateExpression=update.expression(),
+                ConditionExpression=condition,
+                ExpressionAttributeNames=update.names,
+                ExpressionAttributeValues=update.values,
+                ReturnValues="UPDATED_NEW" if return_new else "NONE",
+                # The stored item comes back with the refusal: no extra read to log why.
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            old = exc.response.get("Item")
+            return _Outcome(applied=False, old=_deserialize(old) if isinstance(old, dict) else None)
+        return _Outcome(applied=True, new=_deserialize(response.get("Attributes", {})))
+
+
+def _deserialize(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _DESERIALIZER.deserialize(value) for name, value in item.items()}
+
+
+def _skip_reason(old: Mapping[str, Any], sequencer: str) -> str:
+    stored = old.get("sequencer")
+    status = old.get("status")
+    if stored == sequencer:
+        return f"duplicate delivery: the record is already {status} for this event"
+    if isinstance(stored, str) and stored > sequencer:
+        return f"out of order: the record holds a newer event ({status}, sequencer {stored})"
+    return f"the record changed meanwhile ({status}, sequencer {stored})"
