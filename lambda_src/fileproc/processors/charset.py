@@ -1,0 +1,67 @@
+"""The text encoding of a file, decided from a sample of its first bytes.
+
+A byte-order mark decides at once; valid UTF-8 is taken as UTF-8 (a legacy
+8-bit text almost never is, and checking is far cheaper than statistics);
+anything else goes to charset-normalizer, which also says when the bytes are
+not text at all.
+"""
+
+from __future__ import annotations
+
+import codecs
+
+import charset_normalizer
+
+# What the text processors read before deciding: the detectors need a few
+# kilobytes of real text, and the sample is held in memory once.
+SAMPLE_BYTES = 64 * 1024
+WESTERN = "cp1252"
+
+# UTF-32 first: its little-endian mark starts with UTF-16's.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _is_utf8(sample: bytes, complete: bool) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        # final=False lets a character cut by the end of the sample pass.
+        decoder.decode(sample, final=complete)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def detect(sample: bytes, *, complete: bool) -> str | None:
+    """Python codec name for a text that starts with ``sample``; None if it is not text.
+
+    complete: ``sample`` is the whole file, so a truncated character at its end
+    is an error rather than the sample's cut.
+    """
+    for bom, name in _BOMS:
+        if sample.startswith(bom):
+            return name
+    # NUL bytes are valid UTF-8 but mean binary data or BOM-less UTF-16/32,
+    # which charset-normalizer tells apart.
+    if b"\x00" not in sample and _is_utf8(sample, complete):
+        return "utf-8"
+    matches = charset_normalizer.from_bytes(sample)
+    best = matches.best()
+    if best is None:
+        return None
+    # On short Western texts charset-normalizer ties several code pages and
+    # lists them by name (cp1250 first); Windows-1252 is by far the most common.
+    for match in matches:
+        if match.encoding == WESTERN and (match.chaos, match.coherence) == (
+            best.chaos,
+            best.coherence,
+        ):
+            best = match
+    name = codecs.lookup(best.encoding).name
+    # An ASCII sample may be followed by UTF-8: decode as the superset.
+    return "utf-8" if name == "ascii" else name

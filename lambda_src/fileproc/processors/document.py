@@ -1,0 +1,18 @@
+"""Document processor (.pdf .txt): routes by extension to the PDF or the plain-text reader."""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+
+from fileproc.config import Settings
+from fileproc.errors import Unsupported
+from fileproc.processors import pdf, plain_text
+from fileproc.processors.base import Extraction
+
+
+def process(stream: BinaryIO, *, size: int, extension: str, settings: Settings) -> Extraction:
+    if extension == ".pdf":
+        return pdf.process(stream, settings=settings)
+    if extension == ".txt":
+        return plain_text.process(stream, settings=settings)
+    raise Unsupported(f"the document processor does not handle {extension or 'no extension'}")

@@ -1,0 +1,211 @@
+"""Image processor (.jpg .jpeg .png): dimensions, a small EXIF subset and a JPEG thumbnail.
+
+Metadata: ``format`` (Pillow's name: JPEG, MPO, PNG), ``width``/``height`` as
+stored, ``mode``, ``animated``, ``frames``, ``exif`` (``make``, ``model``,
+``date_taken`` as ISO-8601, ``orientation`` 1..8, and ``gps`` only when
+EXIF_INCLUDE_GPS is on), ``thumbnail`` (``width``, ``height``, after rotation).
+Artefact ``thumbnail``: ``thumbnail.jpg``, longest side THUMBNAIL_MAX_PX.
+
+Memory: the object is spooled to a temporary file, and a JPEG is decoded with
+Pillow's draft mode at 1/2..1/8 scale, so a 12-megapixel photo is never fully
+decoded. The thumbnail is made before the EXIF rotation, which then turns only
+the small image (a rotation commutes with fitting into a square box).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import struct
+import warnings
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, BinaryIO
+
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL.ExifTags import GPS, IFD, Base
+
+from fileproc.config import Settings
+from fileproc.errors import Corrupt, DecompressionBomb, Unsupported
+from fileproc.processors import sniff
+from fileproc.processors.base import Artefact, Extraction
+from fileproc.processors.streams import read_head, spooled
+
+PILLOW_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"}
+THUMBNAIL_QUALITY = 85
+MAX_EXIF_TEXT = 128
+WHITE = (255, 255, 255)
+
+# What Pillow raises for damaged data, truncation included (LOAD_TRUNCATED_IMAGES off).
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error, zlib.error)
+
+
+def process(stream: BinaryIO, *, size: int, extension: str, settings: Settings) -> Extraction:
+    pillow_format = PILLOW_FORMATS.get(extension)
+    if pillow_format is None:
+        raise Unsupported(f"the image processor does not handle {extension or 'no extension'}")
+    head = read_head(stream, sniff.HEAD_BYTES)
+    sniff.check(head, extension)
+
+    # Module globals of Pillow: set on every call so nothing else can loosen them.
+    Image.MAX_IMAGE_PIXELS = settings.image_max_pixels
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+    with spooled(head, stream) as file, _bombs_refused(), _decode_errors(pillow_format):
+        image = Image.open(file, formats=[pillow_format])
+        width, height = image.size
+        if width * height > settings.image_max_pixels:
+            raise DecompressionBomb(
+                f"{width}x{height} = {width * height} pixels is over the limit of "
+                f"{settings.image_max_pixels} pixels"
+            )
+        metadata: dict[str, Any] = {
+            "format": image.format,
+            "width": width,
+            "height": height,
+            "mode": image.mode,
+            "animated": bool(getattr(image, "is_animated", False)),
+            "frames": int(getattr(image, "n_frames", 1)),
+            "exif": exif_subset(image.getexif(), include_gps=settings.exif_include_gps),
+        }
+        thumbnail = make_thumbnail(image, settings.thumbnail_max_px)
+
+    metadata["thumbnail"] = {"width": thumbnail.width, "height": thumbnail.height}
+    body = io.BytesIO()
+    thumbnail.save(body, "JPEG", quality=THUMBNAIL_QUALITY)
+    return Extraction(
+        metadata=metadata,
+        artefacts={"thumbnail": Artefact("thumbnail.jpg", body.getvalue(), "image/jpeg")},
+    )
+
+
+@contextmanager
+def _bombs_refused() -> Iterator[None]:
+    # Pillow only warns above MAX_IMAGE_PIXELS (and raises above twice that);
+    # the warning is silenced here because process() refuses that case itself.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            yield
+        except Image.DecompressionBombError as exc:
+            raise DecompressionBomb(str(exc)) from None
+
+
+@contextmanager
+def _decode_errors(pillow_format: str) -> Iterator[None]:
+    try:
+        yield
+    except UnidentifiedImageError:
+        raise Corrupt(f"not a readable {pillow_format} image") from None
+    except _DECODE_ERRORS as exc:
+        raise Corrupt(f"damaged {pillow_format} image: {exc}") from None
+
+
+def make_thumbnail(image: Image.Image, max_px: int) -> Image.Image:
+    """First frame, at most ``max_px`` on its longest side, upright, RGB or L."""
+    box = (max_px, max_px)
+    # For a JPEG, the decoder scales by 1/2..1/8 while decoding (no-op elsewhere).
+    image.draft("RGB", box)
+    image.thumbnail(box)
+    ImageOps.exif_transpose(image, in_place=True)
+    return _flatten(image)
+
+
+def _flatten(image: Image.Image) -> Image.Image:
+    """A JPEG-compatible copy: transparency over white, 16-bit grey scaled to 8 bits."""
+    if image.mode in ("RGB", "L"):
+        return image
+    if image.mode.startswith("I"):
+        # 16/32-bit grey: convert() would clip everything above 255 to white.
+        return image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
+    if "A" in image.mode or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, WHITE)
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return image.convert("RGB")
+
+
+def exif_subset(exif: Image.Exif, *, include_gps: bool) -> dict[str, Any]:
+    """Camera make and model, date taken, orientation, and GPS only if allowed."""
+    subset: dict[str, Any] = {}
+    for key, tag in (("make", Base.Make), ("model", Base.Model)):
+        value = _text(exif.get(tag))
+        if value:
+            subset[key] = value
+    details = exif.get_ifd(IFD.Exif)
+    taken = _exif_datetime(
+        details.get(Base.DateTimeOriginal) or details.get(Base.DateTimeDigitized),
+        details.get(Base.OffsetTimeOriginal),
+    )
+    if taken:
+        subset["date_taken"] = taken
+    orientation = exif.get(Base.Orientation)
+    if isinstance(orientation, int) and 1 <= orientation <= 8:
+        subset["orientation"] = orientation
+    if include_gps:
+        gps = _gps(exif.get_ifd(IFD.GPSInfo))
+        if gps:
+            subset["gps"] = gps
+    return subset
+
+
+def _text(value: object) -> str | None:
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    if not isinstance(value, str):
+        return None
+    return value.strip("\x00 \t\r\n")[:MAX_EXIF_TEXT] or None
+
+
+def _exif_datetime(value: object, offset: object) -> str | None:
+    """EXIF "YYYY:MM:DD HH:MM:SS" (+ optional "+02:00") as ISO-8601; None if unusable."""
+    text = _text(value)
+    if text is None:
+        return None
+    try:
+        taken = datetime.strptime(text[:19], "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None  # e.g. the "0000:00:00 00:00:00" placeholder of some cameras
+    iso = taken.isoformat()
+    zone = _text(offset)
+    if zone:
+        try:
+            return datetime.fromisoformat(iso + zone).isoformat()
+        except ValueError:
+            pass
+    return iso
+
+
+def _gps(info: dict[int, Any]) -> dict[str, float]:
+    latitude = _degrees(info.get(GPS.GPSLatitude), info.get(GPS.GPSLatitudeRef), "S")
+    longitude = _degrees(info.get(GPS.GPSLongitude), info.get(GPS.GPSLongitudeRef), "W")
+    if latitude is None or longitude is None:
+        return {}
+    gps = {"latitude": latitude, "longitude": longitude}
+    altitude = _number(info.get(GPS.GPSAltitude))
+    if altitude is not None:
+        below_sea_level = info.get(GPS.GPSAltitudeRef) in (1, b"\x01")
+        gps["altitude"] = round(-altitude if below_sea_level else altitude, 2)
+    return gps
+
+
+def _degrees(dms: object, ref: object, negative_ref: str) -> float | None:
+    if not isinstance(dms, tuple) or len(dms) != 3:
+        return None
+    parts = [_number(part) for part in dms]
+    if any(part is None for part in parts):
+        return None
+    degrees, minutes, seconds = (float(part or 0) for part in parts)
+    value = degrees + minutes / 60 + seconds / 3600
+    return round(-value if _text(ref) == negative_ref else value, 7)
+
+
+def _number(value: object) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]  # IFDRational, int or float
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    return number if math.isfinite(number) else None
