@@ -1,0 +1,583 @@
+"""Package the Lambda code: build/function.zip and build/layer-<runtime>-<architecture>.zip.
+
+Both zips are deterministic (sorted entries, fixed timestamps and permissions,
+no bytecode, relative paths), so Terraform's ``source_code_hash``
+(``filebase64sha256``) changes only when the code or the pinned dependencies do.
+
+The layer holds wheels for the Lambda's platform, not the build machine's: pip
+downloads them with ``--platform``/``--python-version``/``--only-binary``,
+``installer`` (the reference wheel installer) spreads them under ``python/``,
+and every ELF file in the result is checked against the target architecture.
+Downloaded wheels are cached under ``build/wheels/`` per requirements, runtime
+and architecture, so a second build is fast and works offline.
+
+    python -m fileproc_tools.build --env dev
+    python -m fileproc_tools.build --runtime python3.13 --architecture x86_64
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from email.parser import HeaderParser
+from pathlib import Path
+from typing import Literal
+
+from installer import install
+from installer.destinations import SchemeDictionaryDestination
+from installer.sources import WheelFile
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import (
+    InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_wheel_filename,
+)
+from packaging.version import Version
+
+from fileproc_tools.tfconfig import REPO_ROOT
+
+LAMBDA_SRC = REPO_ROOT / "lambda_src"
+REQUIREMENTS = LAMBDA_SRC / "requirements.txt"
+BUILD_DIR = REPO_ROOT / "build"
+PACKAGE = "fileproc"
+# The four functions' handlers, fileproc.handlers.<role>.handler (docs/contracts.md).
+HANDLER_MODULES = ("image", "document", "data", "api")
+# Directories that never belong in the function zip, wherever they appear.
+EXCLUDED_DIRS = frozenset({"__pycache__", "tests", "test"})
+
+DEFAULT_RUNTIME = "python3.12"
+DEFAULT_ARCHITECTURE = "arm64"
+# Only the runtimes on Amazon Linux 2023 (glibc 2.34). Older Python runtimes
+# run on Amazon Linux 2 (glibc 2.26), where manylinux_2_28 wheels fail to load.
+RUNTIME_PYTHON = {"python3.12": "3.12", "python3.13": "3.13"}
+GLIBC_MINOR = 34
+ARCH_MACHINE = {"arm64": "aarch64", "x86_64": "x86_64"}
+ELF_MACHINE = {"aarch64": 183, "x86_64": 62}  # e_machine values EM_AARCH64, EM_X86_64
+# Every Python runtime ships these; a copy in the layer would shadow the
+# runtime's own and then go stale.
+RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer"})
+
+# Lambda quotas, https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+MAX_DIRECT_UPLOAD_BYTES = 50 * 1024**2  # a zip sent in the API call (Terraform `filename`)
+MAX_UNZIPPED_BYTES = 250 * 1024**2  # a function and all its layers, unzipped
+FUNCTION_ZIP_TARGET_BYTES = 200 * 1024
+
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
+CACHE_COMPLETE = ".complete"
+
+
+class BuildError(Exception):
+    """Bad input or a failed step; the message says what to fix."""
+
+
+# --- target: runtime and architecture ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """The Lambda runtime and architecture a layer is built for."""
+
+    runtime: str
+    architecture: str
+
+    def __post_init__(self) -> None:
+        if self.runtime not in RUNTIME_PYTHON:
+            raise BuildError(
+                f"runtime {self.runtime!r} is not supported: use one of "
+                f"{', '.join(sorted(RUNTIME_PYTHON))} (the Amazon Linux 2023 runtimes)"
+            )
+        if self.architecture not in ARCH_MACHINE:
+            raise BuildError(
+                f"architecture {self.architecture!r} is not a Lambda architecture: "
+                f"use one of {', '.join(sorted(ARCH_MACHINE))}"
+            )
+
+    @property
+    def python_version(self) -> str:
+        return RUNTIME_PYTHON[self.runtime]
+
+    @property
+    def machine(self) -> str:
+        return ARCH_MACHINE[self.architecture]
+
+    @property
+    def layer_zip_name(self) -> str:
+        return f"layer-{self.runtime}-{self.architecture}.zip"
+
+
+def _strip_block_comments(text: str) -> str:
+    return re.sub(r"/\*.*?\*/", "", text, flags=re.DOTALL)
+
+
+def read_tfvar(text: str, name: str) -> str | None:
+    """A top-level string value of a .tfvars file, or None when it is not set.
+
+    Only plain string literals are read: tfvars hold no expressions, and
+    ``terraform fmt`` puts top-level attributes at column 0, which is how a
+    nested attribute of the same name is told apart.
+    """
+    text = _strip_block_comments(text)
+    value = re.search(
+        rf'^{re.escape(name)}[ \t]*=[ \t]*"([^"\\$]*)"[ \t]*(?:(?:#|//).*)?$', text, re.MULTILINE
+    )
+    if value:
+        return value.group(1)
+    if re.search(rf"^{re.escape(name)}[ \t]*=", text, re.MULTILINE):
+        raise BuildError(f'{name} must be a plain quoted string, e.g. {name} = "..."')
+    return None
+
+
+def variable_default(text: str, name: str) -> str | None:
+    """The string default of ``variable "<name>"`` in a variables.tf, or None."""
+    text = _strip_block_comments(text)
+    block = re.search(
+        rf'^variable[ \t]+"{re.escape(name)}"[ \t]*\{{(.*?)^\}}', text, re.MULTILINE | re.DOTALL
+    )
+    if not block:
+        return None
+    default = re.search(r'^[ \t]*default[ \t]*=[ \t]*"([^"\\$]*)"', block.group(1), re.MULTILINE)
+    return default.group(1) if default else None
+
+
+def default_target(root: Path = REPO_ROOT) -> Target:
+    """The root module's default runtime and architecture (variables.tf)."""
+    variables = root / "variables.tf"
+    text = variables.read_text() if variables.is_file() else ""
+    return Target(
+        variable_default(text, "lambda_runtime") or DEFAULT_RUNTIME,
+        variable_default(text, "lambda_architecture") or DEFAULT_ARCHITECTURE,
+    )
+
+
+def target_for_env(env: str, root: Path = REPO_ROOT) -> Target:
+    """The runtime and architecture of envs/<env>.tfvars, else the root's defaults."""
+    defaults = default_target(root)
+    runtime, architecture = defaults.runtime, defaults.architecture
+    tfvars = root / "envs" / f"{env}.tfvars"
+    if tfvars.is_file():
+        text = tfvars.read_text()
+        runtime = read_tfvar(text, "lambda_runtime") or runtime
+        architecture = read_tfvar(text, "lambda_architecture") or architecture
+    else:
+        print(
+            f"warning: {tfvars.relative_to(root)} not found; "
+            f"building for the defaults {runtime}/{architecture}",
+            file=sys.stderr,
+        )
+    return Target(runtime, architecture)
+
+
+# --- deterministic zips -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ZipEntry:
+    """One file of a zip: its path inside the archive and where its bytes come from."""
+
+    name: str
+    source: Path
+    executable: bool = False
+
+
+def _directories(names: Iterable[str]) -> set[str]:
+    dirs = set()
+    for name in names:
+        parts = name.split("/")[:-1]
+        for depth in range(1, len(parts) + 1):
+            dirs.add("/".join(parts[:depth]) + "/")
+    return dirs
+
+
+def _zip_info(name: str, mode: int) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
+    # Unix "made by", so that Lambda's extraction applies these permissions.
+    info.create_system = 3
+    info.external_attr = mode << 16
+    if name.endswith("/"):
+        info.external_attr |= 0x10  # MS-DOS directory flag
+        info.compress_type = zipfile.ZIP_STORED
+    else:
+        info.compress_type = zipfile.ZIP_DEFLATED
+    return info
+
+
+def write_zip(path: Path, entries: Sequence[ZipEntry]) -> None:
+    """Write entries (and their parent directories) sorted, with fixed metadata.
+
+    Written beside the target and renamed, so Terraform never reads half a zip.
+    """
+    files = {entry.name: entry for entry in entries}
+    if len(files) != len(entries):
+        raise BuildError(f"{path.name}: two entries share a path")
+    names = sorted(_directories(files) | set(files))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for name in names:
+            if name.endswith("/"):
+                zf.writestr(_zip_info(name, 0o040755), b"")
+                continue
+            entry = files[name]
+            mode = 0o100755 if entry.executable else 0o100644
+            zf.writestr(_zip_info(name, mode), entry.source.read_bytes())
+    partial.replace(path)
+
+
+def base64_sha256(path: Path) -> str:
+    """What Terraform's filebase64sha256() gives for the file."""
+    return base64.b64encode(hashlib.sha256(path.read_bytes()).digest()).decode()
+
+
+def unzipped_size(path: Path) -> int:
+    with zipfile.ZipFile(path) as zf:
+        return sum(info.file_size for info in zf.infolist())
+
+
+def describe(path: Path) -> str:
+    shown = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
+    return (
+        f"{shown}: {path.stat().st_size:,} bytes ({unzipped_size(path):,} unzipped), "
+        f"sha256 base64 {base64_sha256(path)}"
+    )
+
+
+# --- function zip ------------------------------------------------------------------------
+
+
+def function_entries(src: Path = LAMBDA_SRC) -> list[ZipEntry]:
+    """The package's .py files, at the zip root as ``fileproc/...``."""
+    package = src / PACKAGE
+    if not package.is_dir():
+        raise BuildError(f"{package} does not exist")
+    entries = []
+    for path in package.rglob("*.py"):
+        relative = path.relative_to(src)
+        hidden = any(part.startswith(".") for part in relative.parts)
+        if hidden or EXCLUDED_DIRS.intersection(relative.parts[:-1]):
+            continue
+        entries.append(ZipEntry(relative.as_posix(), path))
+    names = {entry.name for entry in entries}
+    missing = [role for role in HANDLER_MODULES if f"{PACKAGE}/handlers/{role}.py" not in names]
+    if missing:
+        raise BuildError(
+            f"no handler module for {', '.join(missing)}: each function's handler is "
+            f"{PACKAGE}.handlers.<role>.handler (docs/contracts.md)"
+        )
+    return sorted(entries, key=lambda entry: entry.name)
+
+
+def build_function(src: Path = LAMBDA_SRC, out_dir: Path = BUILD_DIR) -> Path:
+    path = out_dir / "function.zip"
+    write_zip(path, function_entries(src))
+    print(describe(path))
+    if path.stat().st_size > FUNCTION_ZIP_TARGET_BYTES:
+        print(
+            f"warning: {path.name} is over its {FUNCTION_ZIP_TARGET_BYTES // 1024} KB target: "
+            "is something other than the package's code in it?",
+            file=sys.stderr,
+        )
+    return path
+
+
+# --- layer: pins, wheels, install ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pin:
+    """One ``name[extras]==version`` line of requirements.txt."""
+
+    name: NormalizedName
+    version: Version
+    extras: frozenset[str]
+
+    def __str__(self) -> str:
+        extras = f"[{','.join(sorted(self.extras))}]" if self.extras else ""
+        return f"{self.name}{extras}=={self.version}"
+
+
+def read_requirements(path: Path) -> list[Pin]:
+    """Exact pins only: the layer installs them without resolving (--no-deps)."""
+    pins: dict[NormalizedName, Pin] = {}
+    for number, raw in enumerate(path.read_text().splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        where = f"{path.name}:{number}"
+        if line.startswith("-"):
+            raise BuildError(f"{where}: pip options are not supported, only name==version pins")
+        try:
+            requirement = Requirement(line)
+        except InvalidRequirement as exc:
+            raise BuildError(f"{where}: {exc}") from exc
+        specifiers = list(requirement.specifier)
+        exact = len(specifiers) == 1 and specifiers[0].operator == "=="
+        if requirement.url or requirement.marker or not exact or "*" in specifiers[0].version:
+            raise BuildError(f"{where}: {line!r} must be an exact pin, name==version")
+        name = canonicalize_name(requirement.name)
+        if name in RUNTIME_PROVIDED:
+            raise BuildError(f"{where}: {name} comes with the Lambda runtime; remove it")
+        if name in pins:
+            raise BuildError(f"{where}: {name} is pinned twice")
+        pins[name] = Pin(name, Version(specifiers[0].version), frozenset(requirement.extras))
+    if not pins:
+        raise BuildError(f"{path} pins nothing")
+    return sorted(pins.values(), key=lambda pin: pin.name)
+
+
+def platform_tags(machine: str) -> list[str]:
+    """Every manylinux tag the runtime's glibc accepts, most specific first.
+
+    pip prefers earlier tags when a release ships several wheels; the legacy
+    manylinux2014 name also lets pip accept manylinux2010/manylinux1 wheels.
+    """
+    modern = [f"manylinux_2_{minor}_{machine}" for minor in range(GLIBC_MINOR, 16, -1)]
+    return [*modern, f"manylinux2014_{machine}"]
+
+
+def wheel_cache_dir(cache_root: Path, pins: Sequence[Pin], target: Target) -> Path:
+    key_text = "\n".join([target.runtime, target.architecture, *(str(pin) for pin in pins)])
+    key = hashlib.sha256(key_text.encode()).hexdigest()[:16]
+    return cache_root / f"{target.runtime}-{target.architecture}-{key}"
+
+
+def download_wheels(
+    pins: Sequence[Pin], target: Target, cache_root: Path, pip_args: Sequence[str] = ()
+) -> Path:
+    """A directory with a wheel for every pin, downloaded once per cache key."""
+    cache = wheel_cache_dir(cache_root, pins, target)
+    if (cache / CACHE_COMPLETE).is_file():
+        print(f"wheels: cached in {cache}")
+        return cache
+    cache_root.mkdir(parents=True, exist_ok=True)
+    # Download into a scratch directory and rename: an interrupted download
+    # never leaves a cache entry that looks complete.
+    with tempfile.TemporaryDirectory(dir=cache_root, prefix=".download-") as scratch:
+        requirements = Path(scratch) / "requirements.txt"
+        requirements.write_text("".join(f"{pin}\n" for pin in pins))
+        wheels = Path(scratch) / "wheels"
+        abi = "cp" + target.python_version.replace(".", "")
+        command = [
+            sys.executable, "-m", "pip", "download",
+            "--quiet", "--disable-pip-version-check", "--progress-bar", "off",
+            "--no-deps", "--only-binary=:all:",
+            "--implementation", "cp", "--python-version", target.python_version, "--abi", abi,
+            *(arg for tag in platform_tags(target.machine) for arg in ("--platform", tag)),
+            "--dest", str(wheels), "--requirement", str(requirements), *pip_args,
+        ]  # fmt: skip
+        print(f"wheels: downloading for {target.runtime} {target.machine} into {cache}")
+        if subprocess.run(command, check=False).returncode != 0:
+            raise BuildError(
+                "pip download failed (above): it needs PyPI, or a pin has no wheel for "
+                f"cp{abi[2:]} manylinux {target.machine}; nothing was cached"
+            )
+        (wheels / CACHE_COMPLETE).write_text("".join(f"{pin}\n" for pin in pins))
+        if cache.exists():
+            shutil.rmtree(cache)
+        wheels.rename(cache)
+    return cache
+
+
+def select_wheels(cache: Path, pins: Sequence[Pin]) -> dict[NormalizedName, Path]:
+    """Exactly one wheel per pin, whatever else the directory holds."""
+    found: dict[tuple[NormalizedName, Version], list[Path]] = {}
+    for wheel in sorted(cache.glob("*.whl")):
+        try:
+            name, version, _build, _tags = parse_wheel_filename(wheel.name)
+        except InvalidWheelFilename as exc:
+            raise BuildError(f"{wheel}: {exc}") from exc
+        found.setdefault((name, version), []).append(wheel)
+    selected = {}
+    for pin in pins:
+        wheels = found.get((pin.name, pin.version), [])
+        if len(wheels) != 1:
+            raise BuildError(
+                f"{cache} holds {len(wheels)} wheels for {pin}, expected 1: "
+                "delete that directory and build again"
+            )
+        selected[pin.name] = wheels[0]
+    return selected
+
+
+def marker_environment(target: Target) -> dict[str, str]:
+    """PEP 508 marker values of the Lambda runtime (not of the build machine)."""
+    full_version = f"{target.python_version}.0"
+    return {
+        "implementation_name": "cpython",
+        "implementation_version": full_version,
+        "os_name": "posix",
+        "platform_machine": target.machine,
+        "platform_python_implementation": "CPython",
+        "platform_system": "Linux",
+        "python_full_version": full_version,
+        "python_version": target.python_version,
+        "sys_platform": "linux",
+    }
+
+
+def requires_dist(wheel: Path) -> list[Requirement]:
+    with WheelFile.open(wheel) as source:
+        metadata = HeaderParser().parsestr(source.read_dist_info("METADATA"))
+    return [Requirement(line) for line in metadata.get_all("Requires-Dist") or []]
+
+
+def check_closure(pins: Sequence[Pin], wheels: dict[NormalizedName, Path], target: Target) -> None:
+    """Every dependency of every pin (for this runtime) is pinned at a fitting version.
+
+    The layer is installed with --no-deps so that nothing unpinned (botocore,
+    via aws-xray-sdk) slips in; this is what keeps that from missing a package.
+    """
+    environment = marker_environment(target)
+    pinned = {pin.name: pin for pin in pins}
+    pending = [(pin.name, pin.extras) for pin in pins]
+    seen: set[tuple[NormalizedName, frozenset[str]]] = set()
+    problems = []
+    while pending:
+        name, extras = pending.pop()
+        if (name, extras) in seen:
+            continue
+        seen.add((name, extras))
+        for requirement in requires_dist(wheels[name]):
+            marker = requirement.marker
+            if marker and not any(
+                marker.evaluate({**environment, "extra": extra}) for extra in ("", *extras)
+            ):
+                continue
+            dependency = canonicalize_name(requirement.name)
+            if dependency in RUNTIME_PROVIDED:
+                continue
+            if dependency not in pinned:
+                problems.append(f"{name} needs {requirement}: pin it in requirements.txt")
+                continue
+            version = pinned[dependency].version
+            if not requirement.specifier.contains(version, prereleases=True):
+                problems.append(
+                    f"{name} needs {requirement}, but {dependency}=={version} is pinned"
+                )
+            pending.append((dependency, frozenset(requirement.extras)))
+    if problems:
+        raise BuildError("the pins are not a complete set:\n  " + "\n  ".join(sorted(problems)))
+
+
+def install_wheels(wheels: Iterable[Path], target: Target, staging: Path) -> Path:
+    """Install the wheels into staging/python, as the layer's /opt/python."""
+    site = staging / "python"
+    destination = SchemeDictionaryDestination(
+        scheme_dict={
+            "purelib": str(site),
+            "platlib": str(site),
+            # Console scripts, headers and data files are of no use to a function
+            # and stay out of the zip; scripts name Lambda's own interpreter so that
+            # the RECORD files (which hash them) match on every build machine.
+            "scripts": str(staging / "scripts"),
+            "headers": str(staging / "headers"),
+            "data": str(staging / "data"),
+        },
+        interpreter=f"/var/lang/bin/{target.runtime}",
+        script_kind="posix",
+        bytecode_optimization_levels=(),
+    )
+    for wheel in wheels:
+        with WheelFile.open(wheel) as source:
+            source.validate_record()
+            install(source, destination, additional_metadata={"INSTALLER": b"fileproc-build\n"})
+    return site
+
+
+def check_elf_machine(root: Path, machine: str) -> None:
+    """Every ELF file (extension modules, vendored .so) is built for the target machine."""
+    wrong = []
+    for path in sorted(root.rglob("*")):
+        if not path.is_file():
+            continue
+        with path.open("rb") as handle:
+            header = handle.read(20)
+        if len(header) < 20 or header[:4] != b"\x7fELF":
+            continue
+        byteorder: Literal["little", "big"] = "little" if header[5] == 1 else "big"
+        if int.from_bytes(header[18:20], byteorder) != ELF_MACHINE[machine]:
+            wrong.append(str(path.relative_to(root)))
+    if wrong:
+        raise BuildError(f"not built for {machine}: {', '.join(wrong)}")
+
+
+def layer_entries(site: Path) -> list[ZipEntry]:
+    entries = []
+    for path in site.rglob("*"):
+        relative = path.relative_to(site.parent)
+        if not path.is_file() or "__pycache__" in relative.parts or path.suffix == ".pyc":
+            continue
+        executable = bool(path.stat().st_mode & 0o111)
+        entries.append(ZipEntry(relative.as_posix(), path, executable))
+    return sorted(entries, key=lambda entry: entry.name)
+
+
+def build_layer(
+    target: Target,
+    requirements: Path = REQUIREMENTS,
+    out_dir: Path = BUILD_DIR,
+    cache_root: Path | None = None,
+    pip_args: Sequence[str] = (),
+) -> Path:
+    """build/layer-<runtime>-<architecture>.zip from the pinned requirements."""
+    pins = read_requirements(requirements)
+    cache = download_wheels(pins, target, cache_root or out_dir / "wheels", pip_args)
+    wheels = select_wheels(cache, pins)
+    check_closure(pins, wheels, target)
+    path = out_dir / target.layer_zip_name
+    with tempfile.TemporaryDirectory(prefix="fileproc-layer-") as staging:
+        site = install_wheels((wheels[pin.name] for pin in pins), target, Path(staging))
+        check_elf_machine(site, target.machine)
+        write_zip(path, layer_entries(site))
+    print(describe(path))
+    if path.stat().st_size > MAX_DIRECT_UPLOAD_BYTES:
+        raise BuildError(f"{path.name} is over Lambda's 50 MB limit for a directly uploaded zip")
+    if unzipped_size(path) > MAX_UNZIPPED_BYTES:
+        raise BuildError(f"{path.name} unzips to more than Lambda's 250 MB limit")
+    return path
+
+
+# --- command line ------------------------------------------------------------------------
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m fileproc_tools.build",
+        description="Build build/function.zip and build/layer-<runtime>-<architecture>.zip.",
+    )
+    parser.add_argument(
+        "--env", help="read lambda_runtime and lambda_architecture from envs/<env>.tfvars"
+    )
+    parser.add_argument("--runtime", help=f"Lambda runtime (default {DEFAULT_RUNTIME})")
+    parser.add_argument(
+        "--architecture", help=f"Lambda architecture (default {DEFAULT_ARCHITECTURE})"
+    )
+    parser.add_argument("--function-only", action="store_true", help="skip the layer")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        target = target_for_env(args.env) if args.env else default_target()
+        target = Target(args.runtime or target.runtime, args.architecture or target.architecture)
+        build_function()
+        if not args.function_only:
+            build_layer(target)
+    except BuildError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
