@@ -1,0 +1,32 @@
+"""Logger, Tracer and Metrics shared by the processing functions.
+
+Created once per container, as Powertools recommends. Service name and
+metrics namespace come from POWERTOOLS_SERVICE_NAME and
+POWERTOOLS_METRICS_NAMESPACE, which modules/compute sets per function.
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+# Metric names (namespace POWERTOOLS_METRICS_NAMESPACE, dimensions service,
+# environment, category): dashboards and alarms refer to these.
+FILES_PROCESSED = "FilesProcessed"
+FILES_FAILED = "FilesFailed"
+FILES_DELETED = "FilesDeleted"
+EVENTS_SKIPPED = "EventsSkipped"
+INVALID_MESSAGES = "InvalidMessages"
+PROCESSING_TIME = "ProcessingTime"
+
+
+def count(name: str) -> None:
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+
+
+def processing_time(milliseconds: float) -> None:
+    metrics.add_metric(name=PROCESSING_TIME, unit=MetricUnit.Milliseconds, value=milliseconds)

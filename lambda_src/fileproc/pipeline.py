@@ -1,0 +1,321 @@
+"""From an SQS batch of S3 notifications to the DynamoDB record of each file.
+
+The processors are pure functions of a byte stream (processors/base.py); this
+module does the I/O and the bookkeeping around them:
+
+    SQS message -> S3 event records -> per record: scope and category checks,
+    claim the record (records.begin), stream the object version into the
+    processor, write its artefacts under derived/<file_id>/, optional AI
+    summary, record PROCESSED or FAILED.
+
+How each kind of failure ends:
+
+- PermanentError (corrupt, unsupported, too large, content not matching the
+  extension...): FAILED with the error's type and message; message acknowledged.
+- Transient (errors.is_transient: throttling, 5xx, timeouts): re-raised, so the
+  BatchProcessor reports only that message as a batch item failure; SQS
+  redelivers it after the visibility timeout and moves it to the DLQ after N
+  receives. The record stays PROCESSING and the next attempt takes it over.
+- Anything else (a bug, or a library blowing up on a strange file): FAILED
+  with type "InternalError" and the exception in the message, acknowledged.
+  Retrying would fail the same way N times and then park the message in the
+  DLQ with the record stuck in PROCESSING; a FAILED record instead says what
+  happened, where the API shows it, and the log has the traceback. After a fix,
+  re-uploading (or copying the object onto itself) reprocesses the file.
+- A message that is not an S3 notification: logged and acknowledged.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
+
+from fileproc import ai, observability
+from fileproc.config import Settings
+from fileproc.errors import PermanentError, TooLarge, Unsupported, is_transient
+from fileproc.events import InvalidMessage, S3EventRecord, parse_body
+from fileproc.keys import EXTENSIONS, Category, category_for, derived_key, extension
+from fileproc.keys import file_id_for_key as file_id_of
+from fileproc.observability import logger, metrics, tracer
+from fileproc.processors.base import Extraction, Processor
+from fileproc.records import Attempt, Records, Skip
+from fileproc.s3io import WrittenObject, delete_versions, open_object, put_artefact
+
+if TYPE_CHECKING:
+    from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
+
+INTERNAL_ERROR = "InternalError"
+_PLURAL = {Category.IMAGE: "images", Category.DOCUMENT: "documents", Category.DATA: "data files"}
+# Standard retry mode: AWS's recommended backoff for throttling and 5xx inside
+# one attempt, before a failure becomes an SQS redelivery.
+_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3})
+
+
+class Outcome(StrEnum):
+    PROCESSED = "PROCESSED"
+    FAILED = "FAILED"
+    DELETED = "DELETED"
+    SKIPPED = "SKIPPED"
+
+
+@dataclass(frozen=True)
+class Clients:
+    s3: S3Client
+    dynamodb: DynamoDBClient
+    bedrock: BedrockRuntimeClient | None = None  # only where summaries are on
+
+    @classmethod
+    def create(cls, settings: Settings, *, summaries: bool = False) -> Clients:
+        """The clients of one function; region and endpoint come from the environment."""
+        bedrock = None
+        if summaries and settings.bedrock_enabled:
+            bedrock = boto3.client("bedrock-runtime", config=_CLIENT_CONFIG)
+        return cls(
+            s3=boto3.client("s3", config=_CLIENT_CONFIG),
+            dynamodb=boto3.client("dynamodb", config=_CLIENT_CONFIG),
+            bedrock=bedrock,
+        )
+
+
+def make_sqs_handler(
+    category: Category, process: Processor, *, settings: Settings, clients: Clients
+) -> Callable[[dict[str, Any], LambdaContext], PartialItemFailureResponse]:
+    """The Lambda handler of one processing function (one category, one queue).
+
+    The event source mapping must have ReportBatchItemFailures on: the
+    response lists the messages to redeliver, and only those.
+    """
+    # Report all-failed batches in the response too, rather than by raising:
+    # the effect on SQS is the same and the response always has one shape.
+    batch = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    metrics.set_default_dimensions(environment=settings.environment)
+
+    def record_handler(record: SQSRecord) -> None:
+        with logger.append_context_keys(
+            correlation_id=record.message_id,
+            receive_count=record.attributes.approximate_receive_count,
+        ):
+            handle_message(record.body, category, process, settings, clients)
+
+    @logger.inject_lambda_context(clear_state=True)
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+        metrics.add_dimension(name="category", value=category.value)
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=batch, context=context
+        )
+
+    return handler
+
+
+def handle_message(
+    body: str, category: Category, process: Processor, settings: Settings, clients: Clients
+) -> list[Outcome]:
+    """Every S3 event record of one SQS message body, in order."""
+    try:
+        events = parse_body(body)
+    except InvalidMessage as exc:
+        # Acknowledged: the same body would fail the same way on every retry.
+        logger.error(
+            "Not an S3 event notification", extra={"reason": str(exc), "body": body[:1000]}
+        )
+        observability.count(observability.INVALID_MESSAGES)
+        return []
+    if not events:
+        logger.info("S3 test event: nothing to process")
+    return [handle_record(event, category, process, settings, clients) for event in events]
+
+
+@tracer.capture_method(capture_response=False)
+def handle_record(
+    event: S3EventRecord,
+    category: Category,
+    process: Processor,
+    settings: Settings,
+    clients: Clients,
+) -> Outcome:
+    """Process, delete or skip the file of one S3 event record."""
+    key = event.key
+    if not key.startswith(settings.upload_prefix) or key.startswith(settings.derived_prefix):
+        logger.info("Key outside the upload prefix: skipped", extra={"key": key})
+        observability.count(observability.EVENTS_SKIPPED)
+        return Outcome.SKIPPED
+    file_id = file_id_of(event.bucket, key, settings.upload_prefix)
+    records = Records(clients.dynamodb, settings.table_name)
+    file_category = category_for(key) or category
+    with logger.append_context_keys(
+        file_id=file_id, key=key, event_name=event.event_name, s3_request_id=event.request_id
+    ):
+        tracer.put_annotation(key="file_id", value=file_id)
+        if event.is_removed:
+            return _delete(records, event, file_id, file_category)
+        if not event.is_created:
+            logger.info("Event type not handled: skipped")
+            observability.count(observability.EVENTS_SKIPPED)
+            return Outcome.SKIPPED
+        claim = records.begin(event, file_id=file_id, category=file_category)
+        if isinstance(claim, Skip):
+            logger.info("Event skipped", extra={"reason": claim.reason})
+            observability.count(observability.EVENTS_SKIPPED)
+            return Outcome.SKIPPED
+        return _attempt(claim, records, event, category, file_category, process, settings, clients)
+
+
+def _delete(records: Records, event: S3EventRecord, file_id: str, category: Category) -> Outcome:
+    if records.mark_deleted(event, file_id=file_id, category=category):
+        logger.info("File deleted")
+        observability.count(observability.FILES_DELETED)
+        return Outcome.DELETED
+    logger.info("Removal skipped: the record holds a newer event or another version")
+    observability.count(observability.EVENTS_SKIPPED)
+    return Outcome.SKIPPED
+
+
+def _attempt(
+    attempt: Attempt,
+    records: Records,
+    event: S3EventRecord,
+    category: Category,
+    file_category: Category,
+    process: Processor,
+    settings: Settings,
+    clients: Clients,
+) -> Outcome:
+    started = time.perf_counter()
+    content_type: str | None = None
+    written: list[WrittenObject] = []
+    logger.info("Processing", extra={"attempt": attempt.number, "size": event.size})
+    try:
+        _check_category(event.key, category, file_category)
+        if event.size is not None:
+            _check_size(event.size, category, settings)
+        with open_object(clients.s3, event.bucket, event.key, event.version_id) as obj:
+            content_type = obj.content_type
+            _check_size(obj.size, category, settings)
+            extraction = process(
+                obj.stream, size=obj.size, extension=extension(event.key), settings=settings
+            )
+        derived, written = _write_artefacts(
+            extraction, attempt.file_id, event.bucket, settings, clients
+        )
+        summary = _summary(extraction, category, settings, clients)
+        if not records.complete(
+            attempt,
+            category=file_category,
+            metadata=extraction.metadata,
+            derived=derived,
+            content_type=content_type,
+            ai=summary,
+        ):
+            return _superseded(clients, event.bucket, written)
+    except PermanentError as exc:
+        logger.info("File failed", extra={"error_type": exc.type, "reason": str(exc)})
+        return _fail(records, attempt, file_category, exc.as_record(), content_type)
+    except Exception as exc:
+        if is_transient(exc):
+            logger.warning("Transient error: the message will be retried", exc_info=True)
+            raise
+        logger.exception("Unexpected error: recording the file as FAILED")
+        error = {
+            "type": INTERNAL_ERROR,
+            "message": f"unexpected error while processing: {type(exc).__name__}: {exc}"[:1000],
+            "retryable": False,
+        }
+        return _fail(records, attempt, file_category, error, content_type)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    logger.info("File processed", extra={"duration_ms": round(elapsed_ms, 1), "derived": derived})
+    observability.count(observability.FILES_PROCESSED)
+    observability.processing_time(elapsed_ms)
+    return Outcome.PROCESSED
+
+
+def _check_category(key: str, category: Category, file_category: Category) -> None:
+    ext = extension(key)
+    if ext in EXTENSIONS and file_category is category:
+        return
+    handled = ", ".join(sorted(e for e, c in EXTENSIONS.items() if c is category))
+    shown = f"extension {ext}" if ext else "a file without an extension"
+    raise Unsupported(f"{shown} is not handled by the {category} processor (it takes {handled})")
+
+
+def _check_size(size: int, category: Category, settings: Settings) -> None:
+    limit = settings.max_bytes(category)
+    if size <= limit:
+        return
+    actual, allowed = human_size(size), human_size(limit)
+    if actual == allowed:  # rounding hid the difference: show the bytes
+        actual, allowed = f"{size} bytes", f"{limit} bytes"
+    raise TooLarge(f"file is {actual}; the limit for {_PLURAL[category]} is {allowed}")
+
+
+def human_size(size: int) -> str:
+    """61.2 MB, 50 MB, 5 GB, 812 KB, 17 bytes (binary multiples, as the limits are)."""
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} bytes"
+
+
+def _write_artefacts(
+    extraction: Extraction, file_id: str, bucket: str, settings: Settings, clients: Clients
+) -> tuple[dict[str, str], list[WrittenObject]]:
+    derived: dict[str, str] = {}
+    written: list[WrittenObject] = []
+    for name, artefact in extraction.artefacts.items():
+        key = derived_key(file_id, artefact.filename, settings.derived_prefix)
+        written.append(put_artefact(clients.s3, bucket, key, artefact.body, artefact.content_type))
+        derived[name] = key
+    return derived, written
+
+
+def _summary(
+    extraction: Extraction, category: Category, settings: Settings, clients: Clients
+) -> dict[str, str] | None:
+    if category is not Category.DOCUMENT or not settings.bedrock_enabled:
+        return None
+    if clients.bedrock is None or extraction.text is None:
+        return None
+    return ai.summarise(clients.bedrock, extraction.text, settings)
+
+
+def _superseded(clients: Clients, bucket: str, written: list[WrittenObject]) -> Outcome:
+    logger.info("A newer event took the record during processing: result discarded")
+    try:
+        delete_versions(clients.s3, bucket, written)
+    except Exception:
+        # Only tidiness is at stake: the record already points at the newer result.
+        logger.warning("Could not remove this attempt's artefact versions", exc_info=True)
+    observability.count(observability.EVENTS_SKIPPED)
+    return Outcome.SKIPPED
+
+
+def _fail(
+    records: Records,
+    attempt: Attempt,
+    category: Category,
+    error: dict[str, Any],
+    content_type: str | None,
+) -> Outcome:
+    if not records.fail(attempt, category=category, error=error, content_type=content_type):
+        logger.info("A newer event took the record during processing: failure discarded")
+        observability.count(observability.EVENTS_SKIPPED)
+        return Outcome.SKIPPED
+    observability.count(observability.FILES_FAILED)
+    return Outcome.FAILED
