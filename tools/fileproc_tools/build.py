@@ -568,11 +568,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        target = target_for_env(args.env) if args.env else default_target()
+        target = target_for_env(args.env, REPO_ROOT) if args.env else default_target(REPO_ROOT)
         target = Target(args.runtime or target.runtime, args.architecture or target.architecture)
-        build_function()
+        build_function(LAMBDA_SRC, BUILD_DIR)
         if not args.function_only:
-            build_layer(target)
+            build_layer(target, REQUIREMENTS, BUILD_DIR)
     except BuildError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
