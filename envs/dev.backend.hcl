@@ -1,0 +1,9 @@
+# Partial S3 backend configuration of dev:
+#   terraform init -backend-config=envs/dev.backend.hcl
+# The bucket name is a placeholder: create a versioned, encrypted state bucket
+# in the dev account (or a central one) and put its name here.
+bucket       = "CHANGE-ME-fileproc-terraform-state"
+key          = "fileproc/dev/terraform.tfstate"
+region       = "us-east-1"
+encrypt      = true
+use_lockfile = true # S3 native locking (Terraform >= 1.10), no DynamoDB lock table

@@ -1,0 +1,33 @@
+# sandbox: the local AWS emulator (moto) on loopback; `make deploy ENV=sandbox`
+# adds -var=aws_endpoint_url=http://127.0.0.1:$SANDBOX_PORT. Same modules as
+# every other environment: only these values and the endpoint differ.
+environment    = "sandbox"
+owner          = "local-developer"
+aws_account_id = "123456789012" # moto's default account
+region         = "us-east-1"
+
+# This machine runs the functions itself (x86_64, Python 3.12).
+lambda_architecture = "x86_64"
+lambda_runtime      = "python3.12"
+
+cors_allowed_origins = ["*"]
+
+force_destroy       = true
+deletion_protection = false
+
+# moto does not implement create_backup_selection (the provider would retry a
+# 500 until its timeout).
+backup = {
+  enabled = false
+}
+
+# Short timeouts: a failed message comes back after 6 x timeout + window, so
+# retries and the DLQ are reached within minutes.
+functions = {
+  image    = { timeout_seconds = 30, batching_window_seconds = 0 }
+  document = { timeout_seconds = 30, batching_window_seconds = 0 }
+  data     = { timeout_seconds = 30, batching_window_seconds = 0 }
+}
+
+max_receive_count = 3
+log_level         = "DEBUG"

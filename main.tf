@@ -1,0 +1,85 @@
+# fileproc: an uploads bucket and a files table (storage), the functions that
+# process uploads and serve the API with their queues and alarms (compute), and
+# the REST API in front of the api function (api).
+
+locals {
+  name_prefix = "${var.project}-${var.environment}"
+
+  # Applied to every taggable resource through the provider's default_tags.
+  tags = merge(var.tags, {
+    Environment = var.environment
+    Project     = var.project
+    Owner       = var.owner
+  })
+
+  function_zip_path = coalesce(var.function_zip_path, "${path.root}/build/function.zip")
+  layer_zip_path    = coalesce(var.layer_zip_path, "${path.root}/build/layer-${var.lambda_runtime}-${var.lambda_architecture}.zip")
+
+  # Whether there is a key is known at plan time; its ARN only after apply.
+  kms_key = var.use_customer_managed_key ? { arn = module.storage.kms_key_arn } : null
+}
+
+module "storage" {
+  source = "./modules/storage"
+
+  name_prefix                            = local.name_prefix
+  account_id                             = var.aws_account_id
+  force_destroy                          = var.force_destroy
+  deletion_protection                    = var.deletion_protection
+  noncurrent_version_expiration_days     = var.noncurrent_version_expiration_days
+  abort_incomplete_multipart_upload_days = var.abort_incomplete_multipart_upload_days
+  cors_allowed_origins                   = var.cors_allowed_origins
+  customer_managed_key                   = var.use_customer_managed_key
+  backup                                 = var.backup
+}
+
+module "compute" {
+  source = "./modules/compute"
+
+  name_prefix               = local.name_prefix
+  project                   = var.project
+  environment               = var.environment
+  account_id                = var.aws_account_id
+  lambda_runtime            = var.lambda_runtime
+  lambda_architecture       = var.lambda_architecture
+  function_zip_path         = local.function_zip_path
+  layer_zip_path            = local.layer_zip_path
+  functions                 = var.functions
+  bucket_name               = module.storage.bucket_name
+  table_name                = module.storage.table_name
+  table_index_names         = module.storage.table_index_names
+  kms_key                   = local.kms_key
+  log_retention_days        = var.log_retention_days
+  log_level                 = var.log_level
+  max_receive_count         = var.max_receive_count
+  processing                = var.processing
+  bedrock                   = var.bedrock
+  presigned_url_ttl_seconds = var.presigned_url_ttl_seconds
+  cors_allowed_origins      = var.cors_allowed_origins
+  vpc_config                = var.vpc_config
+  alarm_email               = var.alarm_email
+  queue_age_alarm_seconds   = var.queue_age_alarm_seconds
+}
+
+module "api" {
+  source = "./modules/api"
+
+  name_prefix          = local.name_prefix
+  account_id           = var.aws_account_id
+  function_name        = module.compute.api_function_name
+  function_invoke_arn  = module.compute.api_function_invoke_arn
+  cors_allowed_origins = var.cors_allowed_origins
+  stage_name           = var.api.stage_name
+  throttle = {
+    rate_limit  = var.api.throttle_rate_limit
+    burst_limit = var.api.throttle_burst_limit
+  }
+  quota                       = var.api.quota
+  logging_level               = var.api.logging_level
+  manage_account_logging_role = var.api.manage_account_logging_role
+  log_retention_days          = var.log_retention_days
+  kms_key                     = local.kms_key
+  alarm_topic_arn             = module.compute.alarm_topic_arn
+  error_rate_alarm_threshold  = var.api.error_rate_alarm_threshold
+  latency_alarm_threshold_ms  = var.api.latency_alarm_threshold_ms
+}

@@ -1,0 +1,105 @@
+# CORS for browsers: preflight (OPTIONS) is answered by API Gateway itself
+# (MOCK, no API key, no invocation); the api function adds the headers to its
+# own answers (ALLOWED_ORIGINS); the gateway responses below add them to the
+# errors API Gateway answers without the function (bad key, throttling, 5xx).
+
+locals {
+  any_origin    = contains(var.cors_allowed_origins, "*")
+  allow_headers = "Content-Type,X-Api-Key,Authorization,X-Amz-Date,X-Amz-Security-Token"
+  cors_methods = {
+    files    = "GET,POST,OPTIONS"
+    file     = "GET,OPTIONS"
+    download = "GET,OPTIONS"
+  }
+
+  # With a list of origins the answer must name the caller's origin, and only
+  # if it is in the list: the template compares and overrides the header.
+  preflight_origin_template = <<-EOT
+    #set($origin = $input.params().header.get("Origin"))
+    #if(!$origin)#set($origin = $input.params().header.get("origin"))#end
+    #if(${jsonencode(var.cors_allowed_origins)}.contains($origin))
+    #set($context.responseOverride.header.Access-Control-Allow-Origin = $origin)
+    #end
+  EOT
+}
+
+resource "aws_api_gateway_method" "options" {
+  for_each = local.cors_methods
+
+  rest_api_id   = aws_api_gateway_rest_api.this.id
+  resource_id   = local.resource_ids[each.key]
+  http_method   = "OPTIONS"
+  authorization = "NONE"
+  # Browsers never send credentials or custom headers on a preflight.
+  api_key_required = false
+}
+
+resource "aws_api_gateway_integration" "options" {
+  for_each = local.cors_methods
+
+  rest_api_id       = aws_api_gateway_rest_api.this.id
+  resource_id       = aws_api_gateway_method.options[each.key].resource_id
+  http_method       = aws_api_gateway_method.options[each.key].http_method
+  type              = "MOCK"
+  request_templates = { "application/json" = jsonencode({ statusCode = 200 }) }
+}
+
+resource "aws_api_gateway_method_response" "options" {
+  for_each = local.cors_methods
+
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  resource_id = aws_api_gateway_method.options[each.key].resource_id
+  http_method = aws_api_gateway_method.options[each.key].http_method
+  status_code = "200"
+
+  response_parameters = {
+    "method.response.header.Access-Control-Allow-Headers" = true
+    "method.response.header.Access-Control-Allow-Methods" = true
+    "method.response.header.Access-Control-Allow-Origin"  = true
+    "method.response.header.Access-Control-Max-Age"       = true
+    "method.response.header.Vary"                         = true
+  }
+}
+
+resource "aws_api_gateway_integration_response" "options" {
+  for_each = local.cors_methods
+
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  resource_id = aws_api_gateway_method.options[each.key].resource_id
+  http_method = aws_api_gateway_method.options[each.key].http_method
+  status_code = aws_api_gateway_method_response.options[each.key].status_code
+
+  response_parameters = merge(
+    {
+      "method.response.header.Access-Control-Allow-Headers" = "'${local.allow_headers}'"
+      "method.response.header.Access-Control-Allow-Methods" = "'${each.value}'"
+      "method.response.header.Access-Control-Max-Age"       = "'600'"
+      "method.response.header.Vary"                         = "'Origin'"
+    },
+    local.any_origin ? { "method.response.header.Access-Control-Allow-Origin" = "'*'" } : {},
+  )
+  response_templates = local.any_origin ? {} : { "application/json" = local.preflight_origin_template }
+
+  depends_on = [aws_api_gateway_integration.options]
+}
+
+resource "aws_api_gateway_gateway_response" "this" {
+  for_each = toset(["DEFAULT_4XX", "DEFAULT_5XX"])
+
+  rest_api_id   = aws_api_gateway_rest_api.this.id
+  response_type = each.key
+
+  # A gateway response cannot compare origins; it echoes the caller's. Its
+  # body is API Gateway's generic message and carries no data of the API.
+  response_parameters = {
+    "gatewayresponse.header.Access-Control-Allow-Origin"  = local.any_origin ? "'*'" : "method.request.header.origin"
+    "gatewayresponse.header.Access-Control-Allow-Headers" = "'${local.allow_headers}'"
+    "gatewayresponse.header.Vary"                         = "'Origin'"
+  }
+
+  # The API's error shape, so clients handle one format; the code is API
+  # Gateway's response type (INVALID_API_KEY, THROTTLED, BAD_REQUEST_BODY...).
+  response_templates = {
+    "application/json" = "{\"error\": {\"code\": \"$context.error.responseType\", \"message\": $context.error.messageString}}"
+  }
+}

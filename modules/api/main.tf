@@ -1,0 +1,226 @@
+data "aws_partition" "current" {}
+
+data "aws_region" "current" {}
+
+locals {
+  partition   = data.aws_partition.current.partition
+  region      = data.aws_region.current.name
+  kms_key_arn = var.kms_key == null ? null : var.kms_key.arn
+
+  # The API of docs/contracts.md; every route is a Lambda proxy integration
+  # with the api function, which does the real validation and answers errors
+  # as {"error": {"code", "message"}}. API Gateway rejects what is malformed
+  # before it costs an invocation.
+  routes = {
+    list_files = {
+      resource     = "files"
+      http_method  = "GET"
+      query_params = ["status", "category", "limit", "next_token"]
+      path_param   = false
+      body_model   = false
+    }
+    create_file = {
+      resource     = "files"
+      http_method  = "POST"
+      query_params = []
+      path_param   = false
+      body_model   = true
+    }
+    get_file = {
+      resource     = "file"
+      http_method  = "GET"
+      query_params = []
+      path_param   = true
+      body_model   = false
+    }
+    download_file = {
+      resource     = "download"
+      http_method  = "GET"
+      query_params = []
+      path_param   = true
+      body_model   = false
+    }
+  }
+
+  resource_ids = {
+    files    = aws_api_gateway_resource.files.id
+    file     = aws_api_gateway_resource.file.id
+    download = aws_api_gateway_resource.download.id
+  }
+}
+
+resource "aws_api_gateway_rest_api" "this" {
+  name           = "${var.name_prefix}-api"
+  description    = "fileproc: upload, list and download processed files"
+  api_key_source = "HEADER"
+
+  endpoint_configuration {
+    types = ["REGIONAL"]
+  }
+}
+
+resource "aws_api_gateway_resource" "files" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_rest_api.this.root_resource_id
+  path_part   = "files"
+}
+
+resource "aws_api_gateway_resource" "file" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_resource.files.id
+  path_part   = "{file_id}"
+}
+
+resource "aws_api_gateway_resource" "download" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_resource.file.id
+  path_part   = "download"
+}
+
+resource "aws_api_gateway_request_validator" "parameters" {
+  rest_api_id                 = aws_api_gateway_rest_api.this.id
+  name                        = "parameters"
+  validate_request_parameters = true
+  validate_request_body       = false
+}
+
+resource "aws_api_gateway_request_validator" "body" {
+  rest_api_id                 = aws_api_gateway_rest_api.this.id
+  name                        = "parameters-and-body"
+  validate_request_parameters = true
+  validate_request_body       = true
+}
+
+# The shape of `POST /files`; limits by category (size, type) are the
+# function's to check, as they depend on the file's extension.
+resource "aws_api_gateway_model" "create_file" {
+  rest_api_id  = aws_api_gateway_rest_api.this.id
+  name         = "CreateFileRequest"
+  description  = "Body of POST /files"
+  content_type = "application/json"
+  schema = jsonencode({
+    "$schema" = "http://json-schema.org/draft-04/schema#"
+    title     = "CreateFileRequest"
+    type      = "object"
+    required  = ["filename", "content_type", "size"]
+    properties = {
+      filename     = { type = "string", minLength = 1, maxLength = 1024 }
+      content_type = { type = "string", minLength = 1, maxLength = 255 }
+      size         = { type = "integer", minimum = 0 }
+    }
+  })
+}
+
+resource "aws_api_gateway_method" "this" {
+  for_each = local.routes
+
+  rest_api_id      = aws_api_gateway_rest_api.this.id
+  resource_id      = local.resource_ids[each.value.resource]
+  http_method      = each.value.http_method
+  authorization    = "NONE"
+  api_key_required = true
+
+  request_validator_id = (each.value.body_model ?
+    aws_api_gateway_request_validator.body.id :
+  aws_api_gateway_request_validator.parameters.id)
+
+  request_parameters = merge(
+    { for q in each.value.query_params : "method.request.querystring.${q}" => false },
+    each.value.path_param ? { "method.request.path.file_id" = true } : {},
+  )
+  request_models = each.value.body_model ? { "application/json" = aws_api_gateway_model.create_file.name } : {}
+}
+
+resource "aws_api_gateway_integration" "this" {
+  for_each = local.routes
+
+  rest_api_id             = aws_api_gateway_rest_api.this.id
+  resource_id             = aws_api_gateway_method.this[each.key].resource_id
+  http_method             = aws_api_gateway_method.this[each.key].http_method
+  type                    = "AWS_PROXY"
+  integration_http_method = "POST" # Lambda is always invoked with POST
+  uri                     = var.function_invoke_arn
+}
+
+# Any change to a method, an integration, CORS or the error responses changes
+# this hash, hence a new deployment; the stage then points at it.
+resource "aws_api_gateway_deployment" "this" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+
+  triggers = {
+    redeployment = sha1(jsonencode([
+      aws_api_gateway_resource.files,
+      aws_api_gateway_resource.file,
+      aws_api_gateway_resource.download,
+      aws_api_gateway_request_validator.parameters,
+      aws_api_gateway_request_validator.body,
+      aws_api_gateway_model.create_file,
+      aws_api_gateway_method.this,
+      aws_api_gateway_integration.this,
+      aws_api_gateway_method.options,
+      aws_api_gateway_integration.options,
+      aws_api_gateway_method_response.options,
+      aws_api_gateway_integration_response.options,
+      aws_api_gateway_gateway_response.this,
+    ]))
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_api_gateway_stage" "this" {
+  rest_api_id          = aws_api_gateway_rest_api.this.id
+  deployment_id        = aws_api_gateway_deployment.this.id
+  stage_name           = var.stage_name
+  xray_tracing_enabled = true
+
+  access_log_settings {
+    destination_arn = aws_cloudwatch_log_group.access.arn
+    format = jsonencode({
+      requestId          = "$context.requestId"
+      extendedRequestId  = "$context.extendedRequestId"
+      requestTime        = "$context.requestTime"
+      ip                 = "$context.identity.sourceIp"
+      userAgent          = "$context.identity.userAgent"
+      apiKeyId           = "$context.identity.apiKeyId"
+      httpMethod         = "$context.httpMethod"
+      resourcePath       = "$context.resourcePath"
+      protocol           = "$context.protocol"
+      status             = "$context.status"
+      responseLength     = "$context.responseLength"
+      responseLatency    = "$context.responseLatency"
+      integrationStatus  = "$context.integration.status"
+      integrationLatency = "$context.integration.latency"
+      errorMessage       = "$context.error.message"
+      errorType          = "$context.error.responseType"
+      xrayTraceId        = "$context.xrayTraceId"
+    })
+  }
+
+  # Stage settings only take effect once API Gateway can write to CloudWatch.
+  depends_on = [aws_api_gateway_account.this, aws_cloudwatch_log_group.execution]
+}
+
+resource "aws_api_gateway_method_settings" "all" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  stage_name  = aws_api_gateway_stage.this.stage_name
+  method_path = "*/*"
+
+  settings {
+    metrics_enabled = true
+    logging_level   = var.logging_level
+    # Full request and response bodies would put presigned URLs in the logs.
+    data_trace_enabled = false
+  }
+}
+
+# Only this API's stage (any method and path of it) may invoke the function.
+resource "aws_lambda_permission" "api" {
+  statement_id  = "AllowInvokeFrom-${var.name_prefix}-api"
+  action        = "lambda:InvokeFunction"
+  function_name = var.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/${var.stage_name}/*/*"
+}

@@ -1,0 +1,149 @@
+variable "name_prefix" {
+  description = "Prefix of every name, `<project>-<environment>` (e.g. `fileproc-dev`)."
+  type        = string
+  nullable    = false
+}
+
+variable "account_id" {
+  description = "AWS account id the stack is deployed to, for the exact ARNs in the logging role's policy."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.account_id))
+    error_message = "account_id must be the 12-digit AWS account id."
+  }
+}
+
+variable "function_name" {
+  description = "Name of the api function (modules/compute), given permission to be invoked by this API only."
+  type        = string
+  nullable    = false
+}
+
+variable "function_invoke_arn" {
+  description = "Invoke ARN of the api function: the target of every method's Lambda proxy integration."
+  type        = string
+  nullable    = false
+}
+
+variable "stage_name" {
+  description = "Name of the stage, the first path segment of the API URL."
+  type        = string
+  default     = "v1"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,128}$", var.stage_name))
+    error_message = "stage_name may contain letters, digits, hyphens and underscores only."
+  }
+}
+
+variable "cors_allowed_origins" {
+  description = "Origins answered with CORS headers, on preflight and on API Gateway's own 4xx/5xx; [\"*\"] for any. The api function answers the other requests from the same list (ALLOWED_ORIGINS)."
+  type        = list(string)
+  nullable    = false
+
+  validation {
+    condition     = length(var.cors_allowed_origins) > 0
+    error_message = "cors_allowed_origins needs at least one origin (or [\"*\"])."
+  }
+}
+
+variable "throttle" {
+  description = "Throttling per API key in the usage plan: steady requests per second and burst."
+  type = object({
+    rate_limit  = optional(number, 100)
+    burst_limit = optional(number, 200)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.throttle.rate_limit > 0 && var.throttle.burst_limit >= 1 && floor(var.throttle.burst_limit) == var.throttle.burst_limit
+    error_message = "throttle.rate_limit must be above 0 and throttle.burst_limit a whole number of at least 1."
+  }
+}
+
+variable "quota" {
+  description = "Optional request quota per API key in the usage plan: a limit per DAY, WEEK or MONTH. null: no quota."
+  type = object({
+    limit  = number
+    period = optional(string, "MONTH")
+  })
+  default = null
+
+  validation {
+    condition     = var.quota == null || try(var.quota.limit >= 1 && contains(["DAY", "WEEK", "MONTH"], var.quota.period), false)
+    error_message = "quota.limit must be at least 1 and quota.period one of DAY, WEEK, MONTH."
+  }
+}
+
+variable "logging_level" {
+  description = "Execution logging level of the stage's methods (access logs are always on)."
+  type        = string
+  default     = "ERROR"
+  nullable    = false
+
+  validation {
+    condition     = contains(["OFF", "ERROR", "INFO"], var.logging_level)
+    error_message = "logging_level must be OFF, ERROR or INFO."
+  }
+}
+
+variable "manage_account_logging_role" {
+  description = "Set the region's API Gateway account setting (the CloudWatch role API Gateway logs with). It is one setting per account and region: leave it true in one stack per account and region, false in the others."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "log_retention_days" {
+  description = "Retention of the access and execution log groups, in days (one of CloudWatch's allowed values)."
+  type        = number
+  default     = 7
+  nullable    = false
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of CloudWatch's values: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "kms_key" {
+  description = "Customer managed key for the log groups; null for CloudWatch's default encryption."
+  type = object({
+    arn = string
+  })
+  default = null
+}
+
+variable "alarm_topic_arn" {
+  description = "SNS topic the API's alarms notify (modules/compute)."
+  type        = string
+  nullable    = false
+}
+
+variable "error_rate_alarm_threshold" {
+  description = "Alarm when the share of requests answered 5xx over 5 minutes is above this (0.05 = 5%)."
+  type        = number
+  default     = 0.05
+  nullable    = false
+
+  validation {
+    condition     = var.error_rate_alarm_threshold > 0 && var.error_rate_alarm_threshold <= 1
+    error_message = "error_rate_alarm_threshold is a fraction: above 0, at most 1."
+  }
+}
+
+variable "latency_alarm_threshold_ms" {
+  description = "Alarm when the 99th percentile of the API's latency over 5 minutes is above this, in milliseconds."
+  type        = number
+  default     = 3000
+  nullable    = false
+
+  validation {
+    condition     = var.latency_alarm_threshold_ms > 0 && var.latency_alarm_threshold_ms <= 29000
+    error_message = "latency_alarm_threshold_ms must be above 0 and at most 29000 (API Gateway's integration timeout)."
+  }
+}

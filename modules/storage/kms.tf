@@ -1,0 +1,121 @@
+locals {
+  partition = data.aws_partition.current.partition
+  region    = data.aws_region.current.name
+  logs_arn  = "arn:${local.partition}:logs:${local.region}:${var.account_id}:log-group"
+}
+
+# In a key policy "Resource" is always "*": it means this key and nothing else.
+data "aws_iam_policy_document" "key" {
+  # The account's IAM policies decide who else may use the key (each function
+  # role gets Decrypt/GenerateDataKey on this key only). The actions are listed
+  # rather than "kms:*" so that no policy of this stack grants a bare wildcard.
+  statement {
+    sid = "AccountAdministersThroughIam"
+    actions = [
+      "kms:CancelKeyDeletion",
+      "kms:Create*",
+      "kms:Decrypt",
+      "kms:Delete*",
+      "kms:Describe*",
+      "kms:Disable*",
+      "kms:Enable*",
+      "kms:Encrypt",
+      "kms:GenerateDataKey*",
+      "kms:Get*",
+      "kms:List*",
+      "kms:Put*",
+      "kms:ReEncrypt*",
+      "kms:Revoke*",
+      "kms:RotateKeyOnDemand",
+      "kms:ScheduleKeyDeletion",
+      "kms:TagResource",
+      "kms:UntagResource",
+      "kms:Update*",
+    ]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${var.account_id}:root"]
+    }
+  }
+
+  # CloudWatch Logs encrypts this stack's log groups (functions, API access and
+  # execution logs) and no other.
+  statement {
+    sid       = "CloudWatchLogsForThisStack"
+    actions   = ["kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["logs.${local.region}.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "kms:EncryptionContext:aws:logs:arn"
+      values = [
+        "${local.logs_arn}:/aws/lambda/${var.name_prefix}-*",
+        "${local.logs_arn}:/aws/apigateway/${var.name_prefix}-*",
+        # API Gateway names execution log groups after the API id, which the
+        # key cannot know; the account and region still bound it.
+        "${local.logs_arn}:API-Gateway-Execution-Logs_*",
+      ]
+    }
+  }
+
+  # S3 sends the bucket's event notifications to the (encrypted) queues.
+  statement {
+    sid       = "S3NotificationsFromThisBucket"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["s3.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [local.bucket_arn]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [var.account_id]
+    }
+  }
+
+  # CloudWatch alarms publish to the (encrypted) alarm topic. AWS's documented
+  # statement for this has no source condition; the topic policy (this account's
+  # alarms only) is what limits who can publish.
+  statement {
+    sid       = "CloudWatchAlarmsToTopic"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_kms_key" "this" {
+  count = var.customer_managed_key ? 1 : 0
+
+  description             = "${var.name_prefix}: uploads bucket, files table, queues, logs and alarms"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+  policy                  = data.aws_iam_policy_document.key.json
+}
+
+resource "aws_kms_alias" "this" {
+  count = var.customer_managed_key ? 1 : 0
+
+  name          = "alias/${var.name_prefix}"
+  target_key_id = aws_kms_key.this[0].key_id
+}

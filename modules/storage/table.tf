@@ -1,0 +1,63 @@
+locals {
+  # One index per listing of the API, named as in docs/contracts.md (the
+  # functions' INDEX_* variables). Every index sorts by uploaded_at (ISO-8601,
+  # so a descending Query is newest first) and projects the whole item because
+  # the API returns whole records.
+  index_names = {
+    all             = "all-uploaded-index"
+    status          = "status-uploaded-index"
+    category        = "category-uploaded-index"
+    category_status = "category-status-uploaded-index"
+  }
+  index_partition_keys = {
+    all             = "listing" # always "file": one partition listing everything
+    status          = "status"
+    category        = "category"
+    category_status = "category_status" # "<category>#<status>"
+  }
+}
+
+resource "aws_dynamodb_table" "this" {
+  name                        = "${var.name_prefix}-files"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "file_id"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "file_id"
+    type = "S"
+  }
+
+  attribute {
+    name = "uploaded_at"
+    type = "S"
+  }
+
+  dynamic "attribute" {
+    for_each = toset(values(local.index_partition_keys))
+    content {
+      name = attribute.value
+      type = "S"
+    }
+  }
+
+  dynamic "global_secondary_index" {
+    for_each = local.index_names
+    content {
+      name            = global_secondary_index.value
+      hash_key        = local.index_partition_keys[global_secondary_index.key]
+      range_key       = "uploaded_at"
+      projection_type = "ALL"
+    }
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  # Without a customer key DynamoDB still encrypts at rest, with an AWS owned key.
+  server_side_encryption {
+    enabled     = var.customer_managed_key
+    kms_key_arn = local.kms_key_arn
+  }
+}
