@@ -21,6 +21,7 @@ FILES_FAILED = "FilesFailed"
 FILES_DELETED = "FilesDeleted"
 EVENTS_SKIPPED = "EventsSkipped"
 INVALID_MESSAGES = "InvalidMessages"
+MESSAGES_RETRIED = "MessagesRetried"  # failed batch items, left for SQS to redeliver
 PROCESSING_TIME = "ProcessingTime"
 
 

@@ -16,6 +16,9 @@ How each kind of failure ends:
   BatchProcessor reports only that message as a batch item failure; SQS
   redelivers it after the visibility timeout and moves it to the DLQ after N
   receives. The record stays PROCESSING and the next attempt takes it over.
+  The same happens when the record itself cannot be written (a DynamoDB
+  error that is not transient, such as AccessDenied: a configuration fault
+  that a redrive from the DLQ recovers once fixed).
 - Anything else (a bug, or a library blowing up on a strange file): FAILED
   with type "InternalError" and the exception in the message, acknowledged.
   Retrying would fail the same way N times and then park the message in the
@@ -164,18 +167,29 @@ def handle_record(
         file_id=file_id, key=key, event_name=event.event_name, s3_request_id=event.request_id
     ):
         tracer.put_annotation(key="file_id", value=file_id)
-        if event.is_removed:
-            return _delete(records, event, file_id, file_category)
-        if not event.is_created:
-            logger.info("Event type not handled: skipped")
-            observability.count(observability.EVENTS_SKIPPED)
-            return Outcome.SKIPPED
-        claim = records.begin(event, file_id=file_id, category=file_category)
-        if isinstance(claim, Skip):
-            logger.info("Event skipped", extra={"reason": claim.reason})
-            observability.count(observability.EVENTS_SKIPPED)
-            return Outcome.SKIPPED
-        return _attempt(claim, records, event, category, file_category, process, settings, clients)
+        try:
+            if event.is_removed:
+                return _delete(records, event, file_id, file_category)
+            if not event.is_created:
+                logger.info("Event type not handled: skipped")
+                observability.count(observability.EVENTS_SKIPPED)
+                return Outcome.SKIPPED
+            claim = records.begin(event, file_id=file_id, category=file_category)
+            if isinstance(claim, Skip):
+                logger.info("Event skipped", extra={"reason": claim.reason})
+                observability.count(observability.EVENTS_SKIPPED)
+                return Outcome.SKIPPED
+            return _attempt(
+                claim, records, event, category, file_category, process, settings, clients
+            )
+        except Exception as exc:
+            # Whatever escapes fails this SQS message only; SQS redelivers it.
+            if is_transient(exc):
+                logger.warning("Transient error: the message will be redelivered", exc_info=True)
+            else:  # e.g. AccessDenied on the table: a configuration fault, not the file's
+                logger.exception("Could not record the outcome: the message will be redelivered")
+            observability.count(observability.MESSAGES_RETRIED)
+            raise
 
 
 def _delete(records: Records, event: S3EventRecord, file_id: str, category: Category) -> Outcome:
@@ -230,7 +244,6 @@ def _attempt(
         return _fail(records, attempt, file_category, exc.as_record(), content_type)
     except Exception as exc:
         if is_transient(exc):
-            logger.warning("Transient error: the message will be retried", exc_info=True)
             raise
         logger.exception("Unexpected error: recording the file as FAILED")
         error = {
