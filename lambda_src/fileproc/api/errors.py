@@ -1,0 +1,61 @@
+"""The API's domain errors: each one is an HTTP status, a stable code and a message.
+
+Routes raise these; ``app.py`` turns every one into ``{"error": {"code", "message"}}``
+in one place. The codes are part of the API contract (clients branch on them).
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+
+class ApiError(Exception):
+    status = HTTPStatus.BAD_REQUEST
+    code = "invalid_request"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class BadRequest(ApiError):
+    pass
+
+
+class InvalidNextToken(BadRequest):
+    code = "invalid_next_token"
+
+    def __init__(self) -> None:
+        # One message whatever the defect: a token is opaque, the caller can only drop it.
+        super().__init__("invalid next_token")
+
+
+class NotFound(ApiError):
+    status = HTTPStatus.NOT_FOUND
+    code = "not_found"
+
+
+class MethodNotAllowed(ApiError):
+    status = HTTPStatus.METHOD_NOT_ALLOWED
+    code = "method_not_allowed"
+
+    def __init__(self, method: str, allowed: tuple[str, ...]) -> None:
+        super().__init__(f"{method} is not allowed here; allowed: {', '.join(allowed)}")
+        self.allowed = allowed
+
+
+class Conflict(ApiError):
+    status = HTTPStatus.CONFLICT
+    code = "conflict"
+
+
+class PayloadTooLarge(ApiError):
+    status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    code = "file_too_large"
+
+
+class UnsupportedMediaType(ApiError):
+    status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+    code = "unsupported_media_type"

@@ -1,0 +1,82 @@
+"""The committed OpenAPI document is the one the routes generate, and it is valid."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from openapi_spec_validator import validate
+
+from fileproc.api.app import ROUTE_METHODS
+from fileproc.api.openapi import render
+
+REPO = Path(__file__).resolve().parents[3]
+COMMITTED = REPO / "docs" / "openapi.json"
+
+
+def test_committed_document_matches_the_code():
+    generated = render()
+
+    assert COMMITTED.read_text() == generated, (
+        "docs/openapi.json differs from the API routes: run `make openapi` and commit it"
+    )
+
+
+def test_document_is_valid_openapi():
+    validate(json.loads(render()))
+
+
+def test_document_describes_every_route_and_only_those():
+    document = json.loads(render())
+
+    documented = {
+        path: tuple(sorted(method.upper() for method in operations))
+        for path, operations in document["paths"].items()
+    }
+    assert documented == {path: tuple(sorted(m)) for path, m in ROUTE_METHODS.items()}
+
+
+def test_document_requires_the_api_key_and_documents_errors():
+    document = json.loads(render())
+
+    assert document["info"]["title"] == "fileproc"
+    assert document["components"]["securitySchemes"]["apiKey"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "x-api-key",
+    }
+    assert document["security"] == [{"apiKey": []}]
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            responses = operation["responses"]
+            assert "422" not in responses
+            assert {"400", "403", "429", "503"} <= set(responses)
+            for code, response in responses.items():
+                if code.startswith(("4", "5")):
+                    schema = response["content"]["application/json"]["schema"]
+                    assert schema == {"$ref": "#/components/schemas/ErrorResponse"}
+    assert document["paths"]["/files"]["post"]["responses"].keys() >= {"201", "413"}
+    assert "409" in document["paths"]["/files/{file_id}/download"]["get"]["responses"]
+
+
+def test_generating_needs_no_aws_settings_or_credentials():
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("AWS_", "TABLE_", "BUCKET_", "POWERTOOLS_"))
+    }
+
+    result = subprocess.run(
+        [sys.executable, "-m", "fileproc.api.openapi"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == render()

@@ -1,0 +1,289 @@
+"""POST /files: validation, the PENDING record and the presigned POST form."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from datetime import UTC, datetime
+
+import pytest
+import requests
+from api_helpers import call, rest_event
+from boto3.dynamodb.types import TypeDeserializer
+
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 60
+
+
+def upload_body(**overrides):
+    body = {"filename": "holiday photo.jpg", "content_type": "image/jpeg", "size": len(JPEG)}
+    body.update(overrides)
+    return json.dumps(body)
+
+
+def stored(api, file_id):
+    item = api.aws.dynamodb.get_item(TableName=api.aws.table, Key={"file_id": {"S": file_id}})
+    return {k: TypeDeserializer().deserialize(v) for k, v in item.get("Item", {}).items()}
+
+
+def table_is_empty(api):
+    return api.aws.dynamodb.scan(TableName=api.aws.table)["Count"] == 0
+
+
+def policy_of(fields):
+    return json.loads(base64.b64decode(fields["policy"]))
+
+
+def test_post_returns_201_with_a_presigned_post_and_writes_a_pending_record(api):
+    reply = api.post("/files", body=upload_body())
+
+    assert reply.status == 201, reply.body
+    assert set(reply.body) == {"file_id", "upload", "expires_in"}
+    file_id = reply.body["file_id"]
+    assert re.fullmatch(r"[0-9a-f]{32}", file_id)
+    assert reply.body["expires_in"] == 900
+    key = f"uploads/{file_id}/holiday_photo.jpg"
+    fields = reply.body["upload"]["fields"]
+    assert fields["key"] == key
+    assert fields["Content-Type"] == "image/jpeg"
+
+    item = stored(api, file_id)
+    assert item == {
+        "file_id": file_id,
+        "bucket": api.aws.bucket,
+        "key": key,
+        "filename": "holiday photo.jpg",
+        "category": "image",
+        "content_type": "image/jpeg",
+        "size": len(JPEG),
+        "status": "PENDING",
+        "category_status": "image#PENDING",
+        "listing": "file",
+        "uploaded_at": item["uploaded_at"],
+        "updated_at": item["uploaded_at"],
+    }
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", item["uploaded_at"])
+    (put,) = api.dynamo.of("PutItem")
+    assert put["ConditionExpression"] == "attribute_not_exists(file_id)"
+
+
+def test_the_new_file_is_listed_and_readable(api):
+    file_id = api.post("/files", body=upload_body()).body["file_id"]
+
+    assert api.get(f"/files/{file_id}").body["status"] == "PENDING"
+    listed = api.get("/files", query={"status": "PENDING", "category": "image"}).body["items"]
+    assert [item["file_id"] for item in listed] == [file_id]
+
+
+def test_the_post_policy_binds_key_type_size_and_lifetime(api):
+    reply = api.post("/files", body=upload_body(size=4321))
+    fields = reply.body["upload"]["fields"]
+
+    policy = policy_of(fields)
+
+    conditions = policy["conditions"]
+    assert {"bucket": api.aws.bucket} in conditions
+    assert {"key": fields["key"]} in conditions
+    assert {"Content-Type": "image/jpeg"} in conditions
+    assert ["content-length-range", 4321, 4321] in conditions
+    assert not any(isinstance(c, list) and c[0] == "starts-with" for c in conditions)
+    signed_at = datetime.strptime(fields["x-amz-date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    expires = datetime.strptime(policy["expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    assert abs((expires - signed_at).total_seconds() - 900) <= 1
+    assert fields["x-amz-algorithm"] == "AWS4-HMAC-SHA256"
+    # S3 rejects a form with a field its policy does not cover.
+    covered = {name.lower() for c in conditions if isinstance(c, dict) for name in c}
+    signature_fields = {"policy", "x-amz-signature"}
+    assert {name.lower() for name in fields} - signature_fields <= covered
+
+
+def test_upload_lifetime_comes_from_the_environment(make_api):
+    api = make_api(upload_url_ttl_seconds=120)
+
+    reply = api.post("/files", body=upload_body())
+
+    fields = reply.body["upload"]["fields"]
+    policy = policy_of(fields)
+    signed_at = datetime.strptime(fields["x-amz-date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    expires = datetime.strptime(policy["expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    assert abs((expires - signed_at).total_seconds() - 120) <= 1
+    assert reply.body["expires_in"] == 120
+
+
+def test_the_form_uploads_the_file_to_s3(api):
+    # moto serves requests made with `requests` in-process; it does not enforce POST
+    # policies, which the test above checks instead.
+    ticket = api.post("/files", body=upload_body()).body
+    form = ticket["upload"]
+
+    response = requests.post(
+        form["url"],
+        data=form["fields"],
+        files={"file": ("holiday photo.jpg", JPEG, "image/jpeg")},
+        timeout=10,
+    )
+
+    assert response.status_code == 204
+    key = form["fields"]["key"]
+    obj = api.s3.get_object(Bucket=api.aws.bucket, Key=key)
+    assert obj["Body"].read() == JPEG
+    assert obj["ContentType"] == "image/jpeg"
+    # Uploaded but not processed yet: the download link already works.
+    assert api.get(f"/files/{ticket['file_id']}/download").status == 200
+
+
+@pytest.mark.parametrize(
+    ("filename", "key_name"),
+    [
+        ("../../etc/passwd.txt", "passwd.txt"),
+        ("C:\\Users\\me\\notes.txt", "notes.txt"),
+        ("Résumé 2026.pdf", "Resume_2026.pdf"),
+        ("Photo.JPG", "Photo.jpg"),
+        ("scan.Jpeg", "scan.jpeg"),
+        ("漢字.txt", "file.txt"),
+    ],
+)
+def test_filenames_are_sanitised_in_the_key_and_kept_in_the_record(api, filename, key_name):
+    content_type = {
+        ".txt": "text/plain",
+        ".pdf": "application/pdf",
+        ".jpg": "image/jpeg",
+        ".jpeg": "image/jpeg",
+    }[key_name[key_name.rindex(".") :]]
+
+    reply = api.post("/files", body=upload_body(filename=filename, content_type=content_type))
+
+    assert reply.status == 201, reply.body
+    file_id = reply.body["file_id"]
+    assert reply.body["upload"]["fields"]["key"] == f"uploads/{file_id}/{key_name}"
+    assert stored(api, file_id)["filename"] == filename
+
+
+@pytest.mark.parametrize(
+    ("filename", "content_type", "category"),
+    [
+        ("a.png", "image/png", "image"),
+        ("a.pdf", "application/pdf", "document"),
+        ("a.txt", "text/plain; charset=utf-8", "document"),
+        ("a.csv", "text/csv", "data"),
+        ("a.csv", "application/vnd.ms-excel", "data"),
+        ("a.json", "application/json", "data"),
+        ("a.jsonl", "application/x-ndjson", "data"),
+        ("a.ndjson", "application/x-ndjson", "data"),
+        ("a.jpeg", "IMAGE/JPEG", "image"),
+    ],
+)
+def test_accepted_types(api, filename, content_type, category):
+    reply = api.post("/files", body=upload_body(filename=filename, content_type=content_type))
+
+    assert reply.status == 201, reply.body
+    item = stored(api, reply.body["file_id"])
+    assert item["category"] == category
+    assert item["content_type"] == content_type
+    assert reply.body["upload"]["fields"]["Content-Type"] == content_type
+
+
+@pytest.mark.parametrize("filename", ["virus.exe", "archive.tar.gz", "README", "photo.gif"])
+def test_unsupported_file_types_are_400(api, filename):
+    reply = api.post("/files", body=upload_body(filename=filename))
+
+    assert reply.status == 400
+    assert reply.error_code == "unsupported_file_type"
+    assert ".jpg" in reply.error_message
+    assert ".csv" in reply.error_message
+    assert table_is_empty(api)
+
+
+@pytest.mark.parametrize(
+    ("filename", "content_type"),
+    [("a.jpg", "image/png"), ("a.pdf", "text/plain"), ("a.csv", "application/json")],
+)
+def test_a_content_type_that_does_not_match_the_extension_is_400(api, filename, content_type):
+    reply = api.post("/files", body=upload_body(filename=filename, content_type=content_type))
+
+    assert reply.status == 400
+    assert reply.error_code == "content_type_mismatch"
+    assert table_is_empty(api)
+
+
+def test_a_file_over_its_category_limit_is_413_with_the_limit(make_api):
+    api = make_api(max_image_bytes=1000, max_document_bytes=5000)
+
+    too_big = api.post("/files", body=upload_body(size=1001))
+    at_limit = api.post("/files", body=upload_body(size=1000))
+    document = api.post(
+        "/files", body=upload_body(filename="a.pdf", content_type="application/pdf", size=1001)
+    )
+
+    assert too_big.status == 413
+    assert too_big.error_code == "file_too_large"
+    assert "1000 bytes" in too_big.error_message
+    assert at_limit.status == 201
+    assert document.status == 201
+
+
+def test_a_huge_size_is_413(api):
+    reply = api.post("/files", body=upload_body(size=10**30))
+
+    assert reply.status == 413
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (upload_body(size=0), "field size: Input should be greater than or equal to 1"),
+        (upload_body(size=-5), "field size: Input should be greater than or equal to 1"),
+        (upload_body(size="12"), "field size: Input should be a valid integer"),
+        (upload_body(size=12.0), "field size: Input should be a valid integer"),
+        (upload_body(size=True), "field size: Input should be a valid integer"),
+        (upload_body(size=None), "field size: Input should be a valid integer"),
+        (upload_body(filename=""), "field filename: String should have at least 1 character"),
+        (upload_body(filename="a\nb.jpg"), "field filename: must not contain control characters"),
+        (upload_body(filename="x" * 256 + ".jpg"), "field filename: String should have at most"),
+        (upload_body(filename=["a.jpg"]), "field filename: Input should be a valid string"),
+        (upload_body(content_type="jpeg"), "field content_type: must be a media type"),
+        (upload_body(owner="me"), "field owner: Extra inputs are not permitted"),
+        ('{"filename": "a.jpg"}', "field content_type: Field required"),
+        ("{bad json", "request body is not valid JSON"),
+        ("[1, 2]", "request body must be a JSON object"),
+        ('"a.jpg"', "request body must be a JSON object"),
+        ("null", "request body is required"),
+        (None, "request body is required"),
+    ],
+)
+def test_invalid_bodies_are_400_with_a_useful_message(api, body, expected):
+    reply = api.post("/files", body=body)
+
+    assert reply.status == 400
+    assert reply.error_code == "invalid_request"
+    assert expected in reply.error_message
+    assert table_is_empty(api)
+
+
+def test_a_name_with_no_usable_characters_is_400(api):
+    reply = api.post("/files", body=upload_body(filename="..."))
+
+    assert reply.status == 400
+    assert "no usable characters" in reply.error_message
+
+
+def test_a_body_that_is_not_json_is_415(api):
+    reply = api.post("/files", body=upload_body(), headers={"Content-Type": "text/plain"})
+
+    assert reply.status == 415
+    assert reply.error_code == "unsupported_media_type"
+
+
+def test_a_base64_body_from_binary_media_types_is_decoded(api):
+    assert api.post("/files", body=upload_body(), is_base64=True).status == 201
+
+
+@pytest.mark.parametrize("raw", ["!!!notbase64", base64.b64encode(b"\xff\xfe\xfd").decode()])
+def test_an_undecodable_base64_body_is_400(api, raw):
+    event = rest_event("POST", "/files", body=raw)
+    event["isBase64Encoded"] = True
+
+    reply = call(api.app, event)
+
+    assert reply.status == 400
+    assert reply.error_message == "request body is not UTF-8 JSON"
