@@ -269,6 +269,40 @@ def test_a_newer_version_during_processing_wins_and_the_old_artefacts_are_undone
     assert versions_under(aws, artefact) == [artefact]
 
 
+def test_a_failure_overtaken_by_a_newer_version_is_discarded(
+    aws: Aws, uploads: Uploads, run: Callable[..., Outcome]
+) -> None:
+    key = "uploads/a.png"
+    old = uploads.put(key, PNG + b"old")
+
+    class NewerThenCorrupt(FakeProcessor):
+        def __call__(self, stream: Any, **kwargs: Any) -> Any:
+            run(uploads.put(key, PNG + b"new"), FakeProcessor())
+            raise Corrupt("the old version was damaged")
+
+    assert run(old, NewerThenCorrupt()) is Outcome.SKIPPED
+    item = stored(aws, key)
+    assert item is not None
+    assert item["status"] == "PROCESSED"
+    assert "error" not in item
+
+
+def test_a_failure_to_undo_artefacts_is_only_logged(
+    aws: Aws, uploads: Uploads, run: Callable[..., Outcome], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = "uploads/a.png"
+    old = uploads.put(key, PNG + b"old")
+
+    def newer_meanwhile() -> None:
+        run(uploads.put(key, PNG + b"new"), FakeProcessor())
+        monkeypatch.setattr(aws.s3, "delete_object", pytest.fail)  # e.g. AccessDenied
+
+    assert run(old, FakeProcessor(during=newer_meanwhile)) is Outcome.SKIPPED
+    item = stored(aws, key)
+    assert item is not None
+    assert item["metadata"]["bytes"] == len(PNG + b"new")
+
+
 def test_a_mismatched_extension_fails_without_artefacts(
     aws: Aws, uploads: Uploads, run: Callable[..., Outcome]
 ) -> None:
@@ -637,6 +671,20 @@ def test_no_ai_call_unless_a_document_has_text_and_summaries_are_on(
     item = stored(aws, key)
     assert item is not None
     assert "ai" not in item
+
+
+def test_clients_have_bedrock_only_where_summaries_are_on(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
+    enabled = dataclasses.replace(settings, bedrock_enabled=True)
+    documents = Clients.create(enabled, summaries=True)
+    assert documents.bedrock is not None
+    assert documents.bedrock.meta.service_model.service_name == "bedrock-runtime"
+    # boto3 reads the sandbox endpoint from the environment; the code has no switch for it.
+    assert documents.s3.meta.endpoint_url == "http://127.0.0.1:4566"
+    assert Clients.create(enabled).bedrock is None
+    assert Clients.create(settings, summaries=True).bedrock is None
 
 
 def test_events_of_other_buckets_use_their_own_bucket(

@@ -210,6 +210,26 @@ def test_an_unfinished_attempt_is_retried_and_counted(records: Records) -> None:
     assert (item["status"], item["attempts"]) == ("PROCESSING", 2)
 
 
+def test_a_retry_that_loses_a_race_is_skipped(
+    records: Records, aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the refused claim and the retry write, a newer event takes the record."""
+    assert isinstance(begin(records, "0A"), Attempt)
+    write = records._write
+    calls: list[int] = []
+
+    def racing(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:  # just before the retry write
+            assert isinstance(begin(Records(aws.dynamodb, aws.table), "0B", version="v2"), Attempt)
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(records, "_write", racing)
+    skip = begin(records, "0A")
+    assert isinstance(skip, Skip)
+    assert "out of order" in skip.reason
+
+
 def test_a_superseded_attempt_cannot_finish(records: Records) -> None:
     old = begin(records, "0A")
     assert isinstance(old, Attempt)
@@ -266,6 +286,16 @@ def test_deleting_an_old_version_leaves_the_current_one(records: Records) -> Non
     item = records.get(FILE_ID)
     assert item is not None
     assert item["status"] == "DELETED"
+
+
+def test_skip_reasons_name_what_the_record_holds() -> None:
+    from fileproc.records import _skip_reason
+
+    ours = "0A".rjust(32, "0")
+    assert _skip_reason({"status": "DELETED", "sequencer": ours}, ours).startswith("duplicate")
+    assert _skip_reason({"status": "PENDING"}, ours) == (
+        "the record changed meanwhile (PENDING, sequencer None)"
+    )
 
 
 def test_other_dynamodb_errors_propagate(aws: Aws) -> None:
