@@ -115,6 +115,9 @@ def terraform_environment(root: Path, name: str) -> dict[str, str]:
         cache = root / LINT_DATA_DIR / "plugin-cache"
         cache.mkdir(parents=True, exist_ok=True)
         env["TF_PLUGIN_CACHE_DIR"] = str(cache)
+        # Lock files are not committed (.gitignore), and without one Terraform
+        # >= 1.4 ignores the cache and downloads again unless told otherwise.
+        env.setdefault("TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE", "true")
     return env
 
 

@@ -76,6 +76,7 @@ def test_registry_downloads_share_one_plugin_cache(
     monkeypatch.setattr(lint, "terraform_env", lambda: {"PATH": "/usr/bin"})
     env = lint.terraform_environment(tmp_path, "root")
     assert env["TF_PLUGIN_CACHE_DIR"] == str(tmp_path / "build" / "lint" / "plugin-cache")
+    assert env["TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE"] == "true"
 
     mirror = {"PATH": "/usr/bin", "TF_CLI_CONFIG_FILE": "/x/terraformrc"}
     monkeypatch.setattr(lint, "terraform_env", lambda: dict(mirror))
