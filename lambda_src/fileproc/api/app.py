@@ -322,6 +322,11 @@ def create_app(
     def on_undecodable_body(exc: ValueError) -> Response[str]:
         return error_response(400, "invalid_request", "request body is not UTF-8 JSON")
 
+    # json.loads recurses once per nesting level: "[[[[...]]]]" is a client's doing.
+    @app.exception_handler(RecursionError)
+    def on_deep_body(exc: RecursionError) -> Response[str]:
+        return error_response(400, "invalid_request", "request body is nested too deeply")
+
     @app.not_found
     def on_no_route(exc: NotFoundError) -> Response[str]:
         method = app.current_event.http_method.upper()

@@ -248,6 +248,8 @@ def test_a_huge_size_is_413(api):
         ("[1, 2]", "request body must be a JSON object"),
         ('"a.jpg"', "request body must be a JSON object"),
         ("null", "request body is required"),
+        ("[" * 100_000 + "]" * 100_000, "request body is nested too deeply"),
+        ('{"filename": ' + "[" * 5000 + "]" * 5000 + "}", "nested too deeply"),
         (None, "request body is required"),
     ],
 )
