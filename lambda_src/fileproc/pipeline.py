@@ -12,18 +12,20 @@ How each kind of failure ends:
 
 - PermanentError (corrupt, unsupported, too large, content not matching the
   extension...): FAILED with the error's type and message; message acknowledged.
-- Transient (errors.is_transient: throttling, 5xx, timeouts): re-raised, so the
-  BatchProcessor reports only that message as a batch item failure; SQS
-  redelivers it after the visibility timeout and moves it to the DLQ after N
-  receives. The record stays PROCESSING and the next attempt takes it over.
-  The same happens when the record itself cannot be written (a DynamoDB
-  error that is not transient, such as AccessDenied: a configuration fault
-  that a redrive from the DLQ recovers once fixed).
-- Anything else (a bug, or a library blowing up on a strange file): FAILED
-  with type "InternalError" and the exception in the message, acknowledged.
-  Retrying would fail the same way N times and then park the message in the
-  DLQ with the record stuck in PROCESSING; a FAILED record instead says what
-  happened, where the API shows it, and the log has the traceback. After a fix,
+- Errors of AWS calls (botocore ClientError and BotoCoreError: throttling,
+  5xx, timeouts, a broken download stream, but also AccessDenied or a
+  disabled KMS key): re-raised, so the BatchProcessor reports only that
+  message as a batch item failure; SQS redelivers it after the visibility
+  timeout and moves it to the DLQ after N receives, where an alarm fires and a
+  redrive recovers it once the cause is fixed. The record stays PROCESSING and
+  the next attempt takes it over. These are faults of the platform, not of
+  the file, so they must not end the file as FAILED.
+- Anything else (a bug, or a library blowing up on a strange file), and
+  DynamoDB refusing the record (an item over 400 KB): FAILED with type
+  "InternalError" and the exception in the message, acknowledged. Retrying
+  would fail the same way N times and then park the message in the DLQ with
+  the record stuck in PROCESSING; a FAILED record instead says what happened,
+  where the API shows it, and the log has the traceback. After a fix,
   re-uploading (or copying the object onto itself) reprocesses the file.
 - A message that is not an S3 notification: logged and acknowledged.
 """
@@ -46,6 +48,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 from fileproc import ai, observability
 from fileproc.config import Settings
@@ -186,8 +189,8 @@ def handle_record(
             # Whatever escapes fails this SQS message only; SQS redelivers it.
             if is_transient(exc):
                 logger.warning("Transient error: the message will be redelivered", exc_info=True)
-            else:  # e.g. AccessDenied on the table: a configuration fault, not the file's
-                logger.exception("Could not record the outcome: the message will be redelivered")
+            else:  # e.g. AccessDenied: a configuration fault, not the file's
+                logger.exception("Error: the message will be redelivered")
             observability.count(observability.MESSAGES_RETRIED)
             raise
 
@@ -242,21 +245,35 @@ def _attempt(
     except PermanentError as exc:
         logger.info("File failed", extra={"error_type": exc.type, "reason": str(exc)})
         return _fail(records, attempt, file_category, exc.as_record(), content_type)
+    except ClientError as exc:
+        if not _record_refused(exc):
+            raise  # AWS said no (throttled, down, access denied...): SQS redelivers
+        logger.exception("DynamoDB refused the record: recording the file as FAILED")
+        return _fail(records, attempt, file_category, _internal_error(exc), content_type)
+    except BotoCoreError:
+        raise  # a connection, timeout or stream error of an AWS call: SQS redelivers
     except Exception as exc:
         if is_transient(exc):
             raise
         logger.exception("Unexpected error: recording the file as FAILED")
-        error = {
-            "type": INTERNAL_ERROR,
-            "message": f"unexpected error while processing: {type(exc).__name__}: {exc}"[:1000],
-            "retryable": False,
-        }
-        return _fail(records, attempt, file_category, error, content_type)
+        return _fail(records, attempt, file_category, _internal_error(exc), content_type)
     elapsed_ms = (time.perf_counter() - started) * 1000
     logger.info("File processed", extra={"duration_ms": round(elapsed_ms, 1), "derived": derived})
     observability.count(observability.FILES_PROCESSED)
     observability.processing_time(elapsed_ms)
     return Outcome.PROCESSED
+
+
+def _record_refused(exc: ClientError) -> bool:
+    """DynamoDB rejected what the file produced (an item over 400 KB, nesting too deep):
+    the same file would be refused on every retry."""
+    code = exc.response.get("Error", {}).get("Code")
+    return exc.operation_name == "UpdateItem" and code == "ValidationException"
+
+
+def _internal_error(exc: Exception) -> dict[str, Any]:
+    message = f"unexpected error while processing: {type(exc).__name__}: {exc}"
+    return {"type": INTERNAL_ERROR, "message": message[:1000], "retryable": False}
 
 
 def _check_category(key: str, category: Category, file_category: Category) -> None:

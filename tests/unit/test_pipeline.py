@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError, ReadTimeoutError
+from botocore.exceptions import ClientError, ReadTimeoutError, ResponseStreamingError
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 from conftest import Aws
@@ -514,6 +514,64 @@ def test_a_transient_dynamodb_error_propagates(
     monkeypatch.setattr(aws.dynamodb, "update_item", lambda **_: (_ for _ in ()).throw(error))
     with pytest.raises(ClientError, match="ProvisionedThroughputExceeded"):
         run(uploads.put("uploads/a.png", PNG), FakeProcessor())
+
+
+def test_aws_refusals_are_redelivered_not_failed(
+    aws: Aws, uploads: Uploads, run: Callable[..., Outcome], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AccessDenied (say, a KMS key policy) is the platform's fault, not the file's."""
+    denied = ClientError(
+        {"Error": {"Code": "AccessDenied"}, "ResponseMetadata": {"HTTPStatusCode": 403}},
+        "GetObject",
+    )
+
+    def get_object(**_: Any) -> Any:
+        raise denied
+
+    record = uploads.put("uploads/a.png", PNG)
+    monkeypatch.setattr(aws.s3, "get_object", get_object)
+    with pytest.raises(ClientError, match="AccessDenied"):
+        run(record, FakeProcessor())
+    item = stored(aws, "uploads/a.png")
+    assert item is not None
+    assert item["status"] == "PROCESSING"
+
+
+def test_a_broken_download_stream_is_redelivered(
+    uploads: Uploads, run: Callable[..., Outcome]
+) -> None:
+    error = ResponseStreamingError(error=ConnectionResetError("Connection reset by peer"))
+    with pytest.raises(ResponseStreamingError):
+        run(uploads.put("uploads/a.png", PNG), RaisingProcessor(error))
+
+
+def test_a_record_dynamodb_refuses_fails_the_file(
+    aws: Aws, uploads: Uploads, run: Callable[..., Outcome], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # DynamoDB refuses an item over 400 KB atomically. moto 5.2.1 applies part of
+    # the update before refusing it, so the refusal is made here as AWS makes it.
+    update_item = aws.dynamodb.update_item
+
+    def refuse_metadata(**kwargs: Any) -> Any:
+        if "#metadata = " in kwargs["UpdateExpression"]:
+            raise ClientError(
+                {
+                    "Error": {
+                        "Code": "ValidationException",
+                        "Message": "Item size has exceeded the maximum allowed size",
+                    },
+                    "ResponseMetadata": {"HTTPStatusCode": 400},
+                },
+                "UpdateItem",
+            )
+        return update_item(**kwargs)
+
+    monkeypatch.setattr(aws.dynamodb, "update_item", refuse_metadata)
+    assert run(uploads.put("uploads/a.png", PNG), FakeProcessor()) is Outcome.FAILED
+    item = stored(aws, "uploads/a.png")
+    assert item is not None
+    assert item["error"]["type"] == "InternalError"
+    assert "Item size has exceeded the maximum allowed size" in item["error"]["message"]
 
 
 def test_an_unexpected_error_fails_the_file_as_internal_error(
