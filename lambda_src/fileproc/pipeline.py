@@ -54,8 +54,14 @@ from fileproc import ai, observability
 from fileproc.config import Settings
 from fileproc.errors import PermanentError, TooLarge, Unsupported, is_transient
 from fileproc.events import InvalidMessage, S3EventRecord, parse_body
-from fileproc.keys import EXTENSIONS, Category, category_for, derived_key, extension
-from fileproc.keys import file_id_for_key as file_id_of
+from fileproc.keys import (
+    EXTENSIONS,
+    Category,
+    category_for,
+    derived_key,
+    extension,
+    file_id_for_key,
+)
 from fileproc.observability import logger, metrics, tracer
 from fileproc.processors.base import Extraction, Processor
 from fileproc.records import Attempt, Records, Skip
@@ -163,7 +169,7 @@ def handle_record(
         logger.info("Key outside the upload prefix: skipped", extra={"key": key})
         observability.count(observability.EVENTS_SKIPPED)
         return Outcome.SKIPPED
-    file_id = file_id_of(event.bucket, key, settings.upload_prefix)
+    file_id = file_id_for_key(event.bucket, key, settings.upload_prefix)
     records = Records(clients.dynamodb, settings.table_name)
     file_category = category_for(key) or category
     with logger.append_context_keys(
