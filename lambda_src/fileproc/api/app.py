@@ -110,7 +110,7 @@ def error_response(
 
 
 def describe_validation(errors: Sequence[Any]) -> str:
-    """One line per problem, naming the field and why: "query parameter limit: Input should be
+    """One clause per problem, naming the field and why: "query parameter limit: Input should be
     less than or equal to 100"."""
     parts = []
     for error in errors:

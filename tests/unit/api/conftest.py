@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from api_helpers import Reply, call, rest_event
 from aws_lambda_powertools import Metrics
 
 from fileproc.api.app import ApiResolver, create_app
 from fileproc.api.presign import make_s3_client
 from fileproc.config import Settings
+
+from .api_helpers import Reply, call, rest_event
 
 
 @dataclass

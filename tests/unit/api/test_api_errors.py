@@ -6,10 +6,11 @@ import json
 import logging
 
 import pytest
-from api_helpers import call, put_records, record, rest_event
 from botocore.stub import Stubber
 
 from fileproc.api.app import describe_validation
+
+from .api_helpers import call, put_records, record, rest_event
 
 FILE_ID = "0123456789abcdef0123456789abcdef"
 ORIGIN = "https://app.example.com"

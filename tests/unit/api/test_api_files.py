@@ -7,7 +7,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 import requests
-from api_helpers import put_records, record
+
+from .api_helpers import put_records, record
 
 UNKNOWN_ID = "0123456789abcdef0123456789abcdef"
 

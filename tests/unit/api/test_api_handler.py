@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from api_helpers import reply_of, rest_event
+from .api_helpers import reply_of, rest_event
 
 
 def log_lines(text):

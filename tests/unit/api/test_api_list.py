@@ -6,10 +6,11 @@ import base64
 import json
 
 import pytest
-from api_helpers import put_records, record, timestamps
 
 from fileproc.api import pagination
 from fileproc.api.store import IndexQuery, PageKey
+
+from .api_helpers import put_records, record, timestamps
 
 
 def seed(api, count, **fields):

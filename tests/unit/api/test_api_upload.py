@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 
 import pytest
 import requests
-from api_helpers import call, rest_event
 from boto3.dynamodb.types import TypeDeserializer
+
+from .api_helpers import call, rest_event
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 60
 
