@@ -381,8 +381,10 @@ def download_wheels(
                 f"cp{abi[2:]} manylinux {target.machine}; nothing was cached"
             )
         (wheels / CACHE_COMPLETE).write_text("".join(f"{pin}\n" for pin in pins))
+        if (cache / CACHE_COMPLETE).is_file():
+            return cache  # a concurrent build finished first; its wheels are the same pins
         if cache.exists():
-            shutil.rmtree(cache)
+            shutil.rmtree(cache)  # no marker: not a download this tool finished
         wheels.rename(cache)
     return cache
 
