@@ -30,7 +30,7 @@ EXTENSIONS: dict[str, Category] = {
     ".ndjson": Category.DATA,
 }
 
-FILE_ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+FILE_ID_PATTERN = re.compile(r"[0-9a-f]{32}")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_NAME_LENGTH = 200
 
@@ -49,7 +49,7 @@ def new_file_id() -> str:
 
 
 def is_file_id(value: str) -> bool:
-    return bool(FILE_ID_PATTERN.match(value))
+    return FILE_ID_PATTERN.fullmatch(value) is not None
 
 
 def file_id_for_key(bucket: str, key: str, upload_prefix: str = "uploads/") -> str:

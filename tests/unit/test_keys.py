@@ -93,3 +93,8 @@ def test_sanitise_refuses_names_with_nothing_usable(raw: str) -> None:
 
 def test_derived_key() -> None:
     assert derived_key("abc", "thumbnail.jpg") == "derived/abc/thumbnail.jpg"
+
+
+@pytest.mark.parametrize("value", ["ab" * 16 + "\n", "AB" * 16, "ab" * 15, "ab" * 17, "g" * 32])
+def test_is_file_id_rejects_near_misses(value: str) -> None:
+    assert not is_file_id(value)
