@@ -127,6 +127,8 @@ def _extract_text(reader: PdfReader, pages: int, settings: Settings) -> tuple[st
         if characters >= settings.text_max_chars:
             break
     text = PAGE_SEPARATOR.join(parts)[: settings.text_max_chars]
+    if text.isspace():
+        text = ""  # e.g. the separators between pages of a scanned document
     return valid_unicode(text), pages_read, page_errors
 
 

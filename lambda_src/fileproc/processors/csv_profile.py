@@ -1,0 +1,332 @@
+"""CSV (.csv): dialect, header, row and column counts and a profile of every column.
+
+Metadata: ``format`` "CSV", ``encoding``, ``dialect`` (``delimiter``,
+``quotechar``), ``header``, ``rows`` (data records, header and blank lines
+excluded), ``columns`` (fields of the first record), ``column_profiles``
+(``name``, ``type`` integer|float|boolean|date|string, ``empty`` and, for
+numbers, ``min`` ``max`` ``mean``; the first MAX_PROFILED_COLUMNS columns,
+``columns_truncated`` says if there were more), ``blank_lines``,
+``ragged_rows`` (records with another number of fields: ``count`` and
+``examples`` of ``{row, fields}``) and ``malformed_rows`` (records the parser
+rejects, e.g. text after a closing quote: ``count`` and ``examples`` of
+``{line, error}``). Ragged and malformed records are reported, not fatal; the
+column profiles cover the well-formed records.
+
+Speed and memory: the text is streamed through csv.reader in batches of
+records bounded by their number of cells, and each batch is profiled column by
+column with C-level passes (``map(int, ...)``, ``min``, ``max``, ``count``):
+a column's type only widens (integer -> float -> string, boolean or date ->
+string), so a column costs one cheap pass per batch and nothing once it is a
+string. Memory stays flat whatever the file's size.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, BinaryIO
+
+from fileproc.errors import ContentMismatch
+from fileproc.processors import charset, sniff
+from fileproc.processors.base import Extraction
+from fileproc.processors.streams import read_head, rejoined
+
+DELIMITERS = ",;\t|"
+SNIFF_CHARS = 16 * 1024
+HEADER_SAMPLE_ROWS = 50
+BATCH_CELLS = 50_000
+MAX_BATCH_ROWS = 2_000
+MAX_PROFILED_COLUMNS = 200
+MAX_NAME_CHARS = 128
+MAX_EXAMPLES = 10
+_BOOLEANS = frozenset({"true", "false"})
+
+
+class Kind(StrEnum):
+    INTEGER = "integer"
+    FLOAT = "float"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    STRING = "string"
+
+
+def process(stream: BinaryIO) -> Extraction:
+    head = read_head(stream, charset.SAMPLE_BYTES)
+    sniff.check(head, ".csv")
+    complete = len(head) < charset.SAMPLE_BYTES
+    encoding = charset.detect(head, complete=complete)
+    if encoding is None:
+        raise ContentMismatch(
+            "content does not match extension: the .csv file holds binary data, not text"
+        )
+    delimiter, quotechar = sniff_dialect(_sample_text(head, encoding, complete))
+    # newline="" as the csv module requires: quoted fields may hold line breaks.
+    text = io.TextIOWrapper(rejoined(head, stream), encoding=encoding, errors="replace", newline="")
+    reader = csv.reader(
+        text, delimiter=delimiter, quotechar=quotechar, doublequote=True, strict=True
+    )
+    metadata: dict[str, Any] = {
+        "format": "CSV",
+        "encoding": encoding,
+        "dialect": {"delimiter": delimiter, "quotechar": quotechar},
+    }
+    metadata.update(profile(reader))
+    return Extraction(metadata=metadata)
+
+
+def _sample_text(head: bytes, encoding: str, complete: bool) -> str:
+    text = head.decode(encoding, errors="replace")[:SNIFF_CHARS]
+    if complete and len(text) < SNIFF_CHARS:
+        return text
+    # Whole lines only: a cut line would look like a different dialect.
+    last_newline = text.rfind("\n")
+    return text[:last_newline] if last_newline > 0 else text
+
+
+def sniff_dialect(sample: str) -> tuple[str, str]:
+    """(delimiter, quotechar) of the sample; the RFC 4180 comma and double quote if unclear."""
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=DELIMITERS)
+    except csv.Error:
+        return ",", '"'
+    return dialect.delimiter, dialect.quotechar or '"'
+
+
+@dataclass
+class _Examples:
+    """A count and its first few examples."""
+
+    count: int = 0
+    examples: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, example: dict[str, Any]) -> None:
+        self.count += 1
+        if len(self.examples) < MAX_EXAMPLES:
+            self.examples.append(example)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"count": self.count, "examples": self.examples}
+
+
+def _batches(
+    reader: Any, size: Callable[[], int], malformed: _Examples
+) -> Iterator[list[list[str]]]:
+    """Lists of records, ``size()`` at a time; malformed records counted and skipped."""
+    while True:
+        batch: list[list[str]] = []
+        wanted = size()
+        while len(batch) < wanted:
+            before = len(batch)
+            try:
+                # extend() keeps the records read before an error.
+                batch.extend(itertools.islice(reader, wanted - len(batch)))
+            except csv.Error as exc:
+                malformed.add({"line": reader.line_num, "error": str(exc)})
+                continue
+            if len(batch) - before < wanted - before:
+                break  # end of the input
+        if not batch:
+            return
+        yield batch
+
+
+def profile(reader: Any) -> dict[str, Any]:
+    """Counts and column profiles of the records that ``reader`` yields."""
+    malformed = _Examples()
+    table: _Table | None = None
+    leading_blank_lines = 0
+
+    def batch_size() -> int:
+        if table is None:
+            return HEADER_SAMPLE_ROWS
+        return max(1, min(MAX_BATCH_ROWS, BATCH_CELLS // max(1, table.width)))
+
+    for batch in _batches(reader, batch_size, malformed):
+        if table is None:
+            first = next((index for index, record in enumerate(batch) if record), None)
+            if first is None:
+                leading_blank_lines += len(batch)
+                continue
+            leading_blank_lines += first
+            table = _Table.start(batch[first:])
+            batch = batch[first + (1 if table.header else 0) :]
+        table.add(batch)
+
+    if table is None:
+        table = _Table(width=0, header=False, columns=[])
+    result = table.describe()
+    result["blank_lines"] += leading_blank_lines
+    result["malformed_rows"] = malformed.as_dict()
+    return result
+
+
+@dataclass
+class _Table:
+    width: int
+    header: bool
+    columns: list[_Column]
+    rows: int = 0
+    blank_lines: int = 0
+    ragged: _Examples = field(default_factory=_Examples)
+
+    @classmethod
+    def start(cls, records: list[list[str]]) -> _Table:
+        first = records[0]
+        header = has_header(records)
+        names = (
+            [name.strip()[:MAX_NAME_CHARS] for name in first]
+            if header
+            else [f"column_{number}" for number in range(1, len(first) + 1)]
+        )
+        columns = [_Column(name) for name in names[:MAX_PROFILED_COLUMNS]]
+        return cls(width=len(first), header=header, columns=columns)
+
+    def add(self, records: list[list[str]]) -> None:
+        if not records:
+            return
+        if len(records[0]) == self.width and len(set(map(len, records))) == 1:
+            good = records
+            self.rows += len(records)
+        else:
+            good = self._sort_out(records)
+        if good:
+            # zip(*good) yields columns lazily: only the profiled ones are built.
+            for column, values in zip(self.columns, zip(*good, strict=True), strict=False):
+                column.add(values)
+
+    def _sort_out(self, records: list[list[str]]) -> list[list[str]]:
+        """The well-formed records; blank lines and ragged records counted."""
+        good = []
+        for record in records:
+            if not record:
+                self.blank_lines += 1
+                continue
+            self.rows += 1
+            if len(record) == self.width:
+                good.append(record)
+            else:
+                self.ragged.add({"row": self.rows, "fields": len(record)})
+        return good
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "header": self.header,
+            "rows": self.rows,
+            "columns": self.width,
+            "column_profiles": [column.describe() for column in self.columns],
+            "columns_truncated": self.width > len(self.columns),
+            "blank_lines": self.blank_lines,
+            "ragged_rows": self.ragged.as_dict(),
+        }
+
+
+def has_header(records: list[list[str]]) -> bool:
+    """Whether the first record names the columns.
+
+    It does when its cells are distinct, non-empty, untyped strings that do not
+    recur in their column below. (csv.Sniffer.has_header gives up on a column
+    with one empty cell and calls every all-text table headerless.)
+    """
+    first = records[0]
+    if any(not cell.strip() for cell in first) or len(set(first)) < len(first):
+        return False
+    if any(infer(cell) is not Kind.STRING for cell in first):
+        return False
+    body = [record for record in records[1:HEADER_SAMPLE_ROWS] if len(record) == len(first)]
+    return not any(record[index] == cell for record in body for index, cell in enumerate(first))
+
+
+def infer(value: str) -> Kind:
+    """The narrowest type of one non-empty value."""
+    scratch = _Column("")
+    return next(
+        (kind for kind in _CANDIDATES[None] if scratch.accepts(kind, (value,))), Kind.STRING
+    )
+
+
+# The types a column may take next, narrowest first (a type only widens).
+_CANDIDATES: dict[Kind | None, tuple[Kind, ...]] = {
+    None: (Kind.INTEGER, Kind.FLOAT, Kind.BOOLEAN, Kind.DATE),
+    Kind.INTEGER: (Kind.INTEGER, Kind.FLOAT),
+    Kind.FLOAT: (Kind.FLOAT,),
+    Kind.BOOLEAN: (Kind.BOOLEAN,),
+    Kind.DATE: (Kind.DATE,),
+}
+_NUMERIC = (Kind.INTEGER, Kind.FLOAT)
+
+
+class _Column:
+    __slots__ = ("count", "empty", "high", "kind", "low", "name", "total")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.kind: Kind | None = None  # None until a non-empty value is seen
+        self.empty = 0
+        self.count = 0  # numeric values, for the mean
+        self.low: float = 0
+        self.high: float = 0
+        self.total: float = 0
+
+    def add(self, values: tuple[str, ...]) -> None:
+        empty = values.count("")
+        self.empty += empty
+        if self.kind is Kind.STRING:
+            return
+        present = tuple(filter(None, values)) if empty else values
+        if not present:
+            return
+        for kind in _CANDIDATES[self.kind]:
+            if self.accepts(kind, present):
+                self.kind = kind
+                return
+        self.kind = Kind.STRING
+
+    def accepts(self, kind: Kind, values: tuple[str, ...]) -> bool:
+        """Whether every value is a ``kind``; numbers are added to the statistics."""
+        numbers: list[int] | list[float]
+        try:
+            if kind is Kind.INTEGER:
+                numbers = list(map(int, values))
+            elif kind is Kind.FLOAT:
+                numbers = list(map(float, values))
+            elif kind is Kind.BOOLEAN:
+                # Categorical values repeat: check each distinct one once.
+                return {value.lower() for value in set(values)} <= _BOOLEANS
+            else:
+                # ISO-8601 dates and date-times ("2024-05-01", "2024-05-01T12:30:00Z").
+                for _ in map(datetime.fromisoformat, set(values)):
+                    pass
+                return True
+        except ValueError:
+            return False
+        total = sum(numbers)
+        # float() accepts "nan" and "inf" (markers of missing data, not numbers),
+        # and any of them makes the sum non-finite.
+        if not math.isfinite(total) and not all(map(math.isfinite, numbers)):
+            return False
+        low, high = min(numbers), max(numbers)
+        first = self.count == 0
+        self.low = low if first else min(self.low, low)
+        self.high = high if first else max(self.high, high)
+        self.total += total
+        self.count += len(numbers)
+        return True
+
+    def describe(self) -> dict[str, Any]:
+        kind = self.kind or Kind.STRING
+        described: dict[str, Any] = {"name": self.name, "type": str(kind), "empty": self.empty}
+        if kind in _NUMERIC and self.count:
+            convert = int if kind is Kind.INTEGER else float
+            mean = self.total / self.count
+            described.update(
+                min=convert(self.low),
+                max=convert(self.high),
+                mean=mean if math.isfinite(mean) else None,
+            )
+        return described

@@ -1,0 +1,322 @@
+"""JSON (.json) and JSON Lines (.jsonl .ndjson), streamed: structure, records and fields.
+
+Metadata: ``format`` "JSON" or "JSON Lines", ``encoding``, ``top_level``
+(object, array, string, integer, number, boolean, null; "lines" for JSON
+Lines). For an array and for JSON Lines: ``records``, ``element_types``
+(type -> count) and ``fields``: the union of the keys of the object records,
+each ``{name, types, present}`` (present = records that have the key), at most
+MAX_FIELDS (``fields_truncated`` says if there were more). For a top-level
+object: ``members`` and the same ``fields``. Invalid JSON raises InvalidJson
+with the line and column of the fault in the whole file.
+
+Streaming: the text is decoded chunk by chunk into a window, and the top level
+is walked by hand: each element of a top-level array (or member of a top-level
+object) is decoded on its own with ``json.JSONDecoder.raw_decode`` and the
+window's consumed text is dropped, so memory holds one element, not the file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, NoReturn
+
+from fileproc.errors import ContentMismatch, InvalidJson, Unsupported
+from fileproc.processors import charset, sniff
+from fileproc.processors.base import Extraction
+from fileproc.processors.streams import read_head, rejoined
+
+READ_BYTES = 256 * 1024
+MAX_FIELDS = 200
+# A value is accepted only with this much text after it (or at the end of the
+# file): "2." may be the start of "2.5", "tru" of "true". Likewise a decode
+# error this close to the end of the window may be the window's cut.
+LOOKAHEAD_CHARS = 8
+
+_DECODER = json.JSONDecoder()
+_NOT_WHITESPACE = re.compile(r"[^ \t\n\r]")
+_TYPE_NAMES: dict[type, str] = {
+    dict: "object",
+    list: "array",
+    str: "string",
+    int: "integer",
+    float: "number",
+    bool: "boolean",
+    type(None): "null",
+}
+JSON_LINES_EXTENSIONS = (".jsonl", ".ndjson")
+
+
+def process(stream: BinaryIO, *, extension: str) -> Extraction:
+    head = read_head(stream, charset.SAMPLE_BYTES)
+    sniff.check(head, extension)
+    encoding = _encoding(head, extension)
+    window = Window(rejoined(head, stream), encoding)
+    if extension in JSON_LINES_EXTENSIONS:
+        metadata = {"format": "JSON Lines", "encoding": encoding, **walk_lines(window)}
+    else:
+        metadata = {"format": "JSON", "encoding": encoding, **walk_document(window)}
+    return Extraction(metadata=metadata)
+
+
+def _encoding(head: bytes, extension: str) -> str:
+    """UTF-8, -16 or -32 as JSON allows (RFC 8259 section 8.1), from the first bytes."""
+    encoding = json.detect_encoding(head)
+    try:
+        codecs.getincrementaldecoder(encoding)().decode(head, final=False)
+    except UnicodeDecodeError:
+        # Not Unicode text: binary data is a mismatch; legacy-encoded text is
+        # invalid JSON, reported at its first bad byte by the window.
+        if charset.detect(head, complete=False) is None:
+            raise ContentMismatch(
+                f"content does not match extension: the {extension} file holds binary data,"
+                " not text"
+            ) from None
+    return encoding
+
+
+class Window:
+    """The decoded text of a byte stream, read on demand.
+
+    ``text[pos:]`` is unread; what lies before ``pos`` is dropped at the next
+    read, and ``position()`` still gives lines and columns in the whole file.
+    """
+
+    def __init__(self, raw: io.BufferedReader, encoding: str) -> None:
+        self._raw = raw
+        self._encoding = encoding
+        self._decoder = codecs.getincrementaldecoder(encoding)()
+        self.text = ""
+        self.pos = 0
+        self.eof = False
+        self._line = 1  # line of text[0]
+        self._column = 0  # characters before text[0] on that line
+
+    def more(self, at_least: int = 0) -> bool:
+        """Append at least one chunk of text (``at_least`` bytes' worth); False at the end."""
+        if self.eof:
+            return False
+        self._drop_read_text()
+        while True:
+            data = self._raw.read(max(READ_BYTES, at_least))
+            try:
+                decoded = self._decoder.decode(data, final=not data)
+            except UnicodeDecodeError as exc:
+                self._not_decodable(exc)
+            self.text += decoded
+            if not data:
+                self.eof = True
+                return bool(decoded)
+            if decoded:
+                return True
+
+    def _drop_read_text(self) -> None:
+        newlines = self.text.count("\n", 0, self.pos)
+        if newlines:
+            self._line += newlines
+            self._column = self.pos - self.text.rfind("\n", 0, self.pos) - 1
+        else:
+            self._column += self.pos
+        self.text = self.text[self.pos :]
+        self.pos = 0
+
+    def position(self, index: int) -> tuple[int, int]:
+        """1-based (line, column) in the file of ``text[index]``."""
+        newlines = self.text.count("\n", 0, index)
+        if not newlines:
+            return self._line, self._column + index + 1
+        return self._line + newlines, index - self.text.rfind("\n", 0, index)
+
+    def fail(self, message: str, index: int | None = None) -> NoReturn:
+        line, column = self.position(self.pos if index is None else index)
+        raise InvalidJson(f"invalid JSON at line {line}, column {column}: {message}")
+
+    def _not_decodable(self, exc: UnicodeDecodeError) -> NoReturn:
+        # exc.object is what the decoder was given; the text before the bad
+        # byte locates it.
+        self.text += exc.object[: exc.start].decode(self._encoding, errors="replace")
+        bad = exc.object[exc.start]
+        self.fail(f"not valid {self._encoding} text (byte 0x{bad:02x})", len(self.text))
+
+    def peek(self) -> str:
+        """The next non-whitespace character, left unread ("" at the end of the file)."""
+        while True:
+            found = _NOT_WHITESPACE.search(self.text, self.pos)
+            if found:
+                self.pos = found.start()
+                return self.text[self.pos]
+            self.pos = len(self.text)
+            if not self.more():
+                return ""
+
+    def value(self) -> Any:
+        """Decode the next JSON value, reading more text while it may be cut."""
+        self.peek()
+        while True:
+            try:
+                value, end = _DECODER.raw_decode(self.text, self.pos)
+            except json.JSONDecodeError as exc:
+                if not self.eof and (
+                    exc.pos >= len(self.text) - LOOKAHEAD_CHARS
+                    or exc.msg.startswith("Unterminated string")
+                ):
+                    # Read as much again as is pending: a long value costs O(n), not O(n^2).
+                    self.more(len(self.text) - self.pos)
+                    continue
+                self.fail(exc.msg, exc.pos)
+            except RecursionError:
+                raise Unsupported("JSON nested too deeply to be read") from None
+            except ValueError as exc:  # e.g. an integer of more than 4300 digits
+                self.fail(str(exc))
+            if end > len(self.text) - LOOKAHEAD_CHARS and not self.eof:
+                self.more(len(self.text) - self.pos)
+                continue
+            self.pos = end
+            return value
+
+    def line(self) -> tuple[str, int] | None:
+        """The next line (without its newline) and its index in ``text``; None at the end."""
+        while (end := self.text.find("\n", self.pos)) < 0 and self.more(len(self.text) - self.pos):
+            pass
+        start = self.pos
+        if end < 0:
+            if start >= len(self.text):
+                return None
+            end = len(self.text)
+        self.pos = end + 1
+        return self.text[start:end], start
+
+
+@dataclass(slots=True)
+class _Field:
+    present: int = 0
+    types: set[type] = field(default_factory=set)
+
+
+@dataclass
+class Summary:
+    """Counts of records by type and the union of the keys of object records."""
+
+    records: int = 0
+    types: Counter[type] = field(default_factory=Counter)
+    fields: dict[str, _Field] = field(default_factory=dict)
+    fields_truncated: bool = False
+
+    def add(self, value: Any) -> None:
+        self.records += 1
+        self.types[type(value)] += 1
+        if type(value) is dict:
+            for key, item in value.items():
+                self.add_field(key, item)
+
+    def add_field(self, key: str, value: Any) -> None:
+        entry = self.fields.get(key)
+        if entry is None:
+            if len(self.fields) >= MAX_FIELDS:
+                self.fields_truncated = True
+                return
+            entry = self.fields[key] = _Field()
+        entry.present += 1
+        entry.types.add(type(value))
+
+    def describe_fields(self) -> dict[str, Any]:
+        return {
+            "fields": [
+                {
+                    "name": name,
+                    "types": sorted(_TYPE_NAMES[kind] for kind in entry.types),
+                    "present": entry.present,
+                }
+                for name, entry in self.fields.items()
+            ],
+            "fields_truncated": self.fields_truncated,
+        }
+
+    def describe_records(self) -> dict[str, Any]:
+        return {
+            "records": self.records,
+            "element_types": {_TYPE_NAMES[kind]: count for kind, count in self.types.items()},
+            **self.describe_fields(),
+        }
+
+
+def walk_document(window: Window) -> dict[str, Any]:
+    """One JSON document; a top-level array or object is read member by member."""
+    first = window.peek()
+    if first == "[":
+        result = _walk_array(window)
+    elif first == "{":
+        result = _walk_object(window)
+    else:
+        result = {"top_level": _TYPE_NAMES[type(window.value())]}
+    if window.peek():
+        window.fail("Extra data (JSON Lines need the .jsonl or .ndjson extension)")
+    return result
+
+
+def _walk_array(window: Window) -> dict[str, Any]:
+    window.pos += 1  # "["
+    summary = Summary()
+    if window.peek() == "]":
+        window.pos += 1
+    else:
+        while True:
+            summary.add(window.value())
+            if not _after_member(window, "]"):
+                break
+    return {"top_level": "array", **summary.describe_records()}
+
+
+def _walk_object(window: Window) -> dict[str, Any]:
+    window.pos += 1  # "{"
+    summary = Summary()
+    members = 0
+    if window.peek() == "}":
+        window.pos += 1
+    else:
+        while True:
+            if window.peek() != '"':
+                window.fail("Expecting property name enclosed in double quotes")
+            key = window.value()
+            if window.peek() != ":":
+                window.fail("Expecting ':' delimiter")
+            window.pos += 1
+            summary.add_field(key, window.value())
+            members += 1
+            if not _after_member(window, "}"):
+                break
+    return {"top_level": "object", "members": members, **summary.describe_fields()}
+
+
+def _after_member(window: Window, closing: str) -> bool:
+    """Consume "," (True: another member follows) or the closing bracket (False)."""
+    separator = window.peek()
+    if separator in (",", closing):
+        window.pos += 1
+        return separator == ","
+    window.fail("Expecting ',' delimiter" if separator else f"Expecting ',' or '{closing}'")
+
+
+def walk_lines(window: Window) -> dict[str, Any]:
+    """JSON Lines: one JSON value per line; blank lines are skipped and counted."""
+    summary = Summary()
+    blank_lines = 0
+    while (line := window.line()) is not None:
+        text, start = line
+        if not text or text.isspace():
+            blank_lines += 1
+            continue
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            window.fail(exc.msg, start + exc.pos)
+        except RecursionError:
+            raise Unsupported("JSON nested too deeply to be read") from None
+        except ValueError as exc:
+            window.fail(str(exc), start)
+        summary.add(value)
+    return {"top_level": "lines", **summary.describe_records(), "blank_lines": blank_lines}

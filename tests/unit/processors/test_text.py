@@ -1,0 +1,187 @@
+"""The document processor on plain text in several encodings, and its text helpers."""
+
+from __future__ import annotations
+
+import codecs
+
+import pytest
+
+from fileproc.errors import ContentMismatch
+from fileproc.processors import charset, document, plain_text
+from fileproc.processors.textstats import TextCounter, preview, valid_unicode
+
+from . import images
+from .pdfs import make_pdf
+from .support import OnceReader, run, settings
+
+FRENCH = (
+    "Le château se dresse au sommet de la colline depuis le douzième siècle.\n"
+    "Les visiteurs découvrent d'abord la cour d'honneur, puis la chapelle.\n"
+    "À l'intérieur, les fresques évoquent la récolte, les fêtes et la chasse.\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "reported"),
+    [
+        ("utf-8", "utf-8"),
+        ("utf-8-sig", "utf-8-sig"),
+        ("cp1252", "cp1252"),
+        ("latin-1", "cp1252"),  # the same bytes for these characters
+        ("utf-16", "utf-16"),
+        ("utf-16-le", "utf-16-le"),
+    ],
+)
+def test_text_in_each_encoding_is_decoded_and_counted(encoding: str, reported: str) -> None:
+    result = run(document.process, FRENCH.encode(encoding), ".txt")
+
+    assert result.metadata == {
+        "format": "TXT",
+        "encoding": reported,
+        "lines": 3,
+        "words": len(FRENCH.split()),
+        "characters": len(FRENCH),
+        "preview": " ".join(FRENCH.split())[:280],
+    }
+    assert result.text == FRENCH
+    assert result.artefacts == {}
+
+
+def test_crlf_counts_as_one_line_break() -> None:
+    result = run(document.process, b"one two\r\nthree\r\nfour", ".txt")
+
+    assert result.metadata["lines"] == 3
+    assert result.metadata["words"] == 4
+    assert result.metadata["characters"] == len("one two\nthree\nfour")
+
+
+def test_empty_text_file() -> None:
+    result = run(document.process, b"", ".txt")
+
+    assert result.metadata == {
+        "format": "TXT",
+        "encoding": "utf-8",
+        "lines": 0,
+        "words": 0,
+        "characters": 0,
+        "preview": "",
+    }
+    assert result.text is None
+
+
+def test_large_text_is_counted_whole_and_kept_up_to_the_limit() -> None:
+    line = "lorem ipsum dolor sit amet\n"
+    data = (line * 200_000).encode()  # 5.4 MB, several read chunks
+
+    result = run(document.process, data, ".txt", text_max_chars=1000, preview_chars=11)
+
+    assert result.metadata["lines"] == 200_000
+    assert result.metadata["words"] == 1_000_000
+    assert result.metadata["characters"] == len(data)
+    assert result.metadata["preview"] == "lorem ipsum"
+    assert result.text == (line * 40)[:1000]
+
+
+def test_stray_byte_after_the_sample_costs_one_character() -> None:
+    text = "a" * (charset.SAMPLE_BYTES + 10)
+    data = text.encode() + b"\xff tail"
+
+    result = run(document.process, data, ".txt")
+
+    assert result.metadata["encoding"] == "utf-8"
+    assert result.metadata["characters"] == len(text) + len("\ufffd tail")
+
+
+def test_binary_data_is_not_text() -> None:
+    data = bytes(range(256)) * 64
+
+    with pytest.raises(ContentMismatch, match=r"the \.txt file holds binary data, not text"):
+        run(document.process, data, ".txt")
+
+
+@pytest.mark.parametrize(
+    ("data", "what"),
+    [(make_pdf([["x"]]), "a PDF document"), (images.photo(40, 20), "a JPEG image")],
+)
+def test_known_binary_format_as_text_is_a_mismatch(data: bytes, what: str) -> None:
+    with pytest.raises(ContentMismatch, match=f"the .txt file holds {what}"):
+        run(document.process, data, ".txt")
+
+
+def test_stream_is_read_once_to_the_end() -> None:
+    data = FRENCH.encode() * 1000
+    stream = OnceReader(data)
+
+    plain_text.process(stream, settings=settings())
+
+    assert stream.consumed == len(data)
+
+
+# -- textstats ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cut", [1, 3, 4, 5, 9, 17])
+def test_counter_counts_words_cut_by_chunks_once(cut: int) -> None:
+    text = "alpha beta  gamma\ndelta\n\nepsilon"
+    counter = TextCounter()
+    for start in range(0, len(text), cut):
+        counter.feed(text[start : start + cut])
+
+    assert (counter.lines, counter.words, counter.characters) == (4, 5, len(text))
+
+
+def test_counter_of_text_ending_with_newline() -> None:
+    counter = TextCounter()
+    counter.feed("a\nb\n")
+    counter.feed("")
+
+    assert counter.lines == 2
+
+
+def test_preview_collapses_whitespace_and_stops_at_the_limit() -> None:
+    assert preview("  one\n\n two\tthree  ", 100) == "one two three"
+    assert preview("one two three", 7) == "one two"
+    assert preview(" " * 10_000 + "late words", 4) == "late"
+    assert preview("anything", 0) == ""
+
+
+def test_valid_unicode_replaces_lone_surrogates() -> None:
+    assert valid_unicode("ok \ud800 then") == "ok ? then"
+    assert valid_unicode("fine") == "fine"
+
+
+# -- charset -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bom", "name"),
+    [
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+    ],
+)
+def test_byte_order_mark_decides(bom: bytes, name: str) -> None:
+    assert charset.detect(bom + b"x", complete=True) == name
+
+
+def test_utf8_cut_in_the_middle_of_a_character() -> None:
+    sample = "café".encode()[:-1]
+
+    assert charset.detect(sample, complete=False) == "utf-8"
+    # As a whole file, the same bytes are not UTF-8 (cp1252 decodes them).
+    assert charset.detect(sample, complete=True) != "utf-8"
+
+
+def test_ascii_is_read_as_utf8() -> None:
+    assert charset.detect(b"plain ascii text\n" * 10, complete=False) == "utf-8"
+
+
+def test_bom_less_utf16_is_not_taken_for_utf8() -> None:
+    assert charset.detect(FRENCH.encode("utf-16-le"), complete=True) == "utf-16-le"
+
+
+def test_random_bytes_are_not_text() -> None:
+    assert charset.detect(bytes(range(256)) * 16, complete=True) is None
