@@ -92,9 +92,7 @@ class Settings:
         model_id = env.get("BEDROCK_MODEL_ID", "").strip()
         if bedrock_enabled and not model_id:
             raise ConfigError("BEDROCK_ENABLED=true needs BEDROCK_MODEL_ID")
-        origins = tuple(
-            o.strip() for o in env.get("ALLOWED_ORIGINS", "*").split(",") if o.strip()
-        )
+        origins = tuple(o.strip() for o in env.get("ALLOWED_ORIGINS", "*").split(",") if o.strip())
         return cls(
             table_name=_required(env, "TABLE_NAME"),
             bucket_name=_required(env, "BUCKET_NAME"),
@@ -110,9 +108,7 @@ class Settings:
             ),
             max_data_bytes=_int(env, "MAX_DATA_BYTES", cls.max_data_bytes, 1, 10 * 1024**4),
             thumbnail_max_px=_int(env, "THUMBNAIL_MAX_PX", cls.thumbnail_max_px, 16, 4096),
-            image_max_pixels=_int(
-                env, "IMAGE_MAX_PIXELS", cls.image_max_pixels, 1, 2_000_000_000
-            ),
+            image_max_pixels=_int(env, "IMAGE_MAX_PIXELS", cls.image_max_pixels, 1, 2_000_000_000),
             exif_include_gps=_bool(env, "EXIF_INCLUDE_GPS", False),
             text_max_pages=_int(env, "TEXT_MAX_PAGES", cls.text_max_pages, 1, 100_000),
             text_max_chars=_int(env, "TEXT_MAX_CHARS", cls.text_max_chars, 1, 100_000_000),
@@ -123,11 +119,17 @@ class Settings:
                 env, "BEDROCK_MAX_INPUT_CHARS", cls.bedrock_max_input_chars, 1, 1_000_000
             ),
             download_url_ttl_seconds=_int(
-                env, "DOWNLOAD_URL_TTL_SECONDS", cls.download_url_ttl_seconds, 1,
+                env,
+                "DOWNLOAD_URL_TTL_SECONDS",
+                cls.download_url_ttl_seconds,
+                1,
                 MAX_URL_TTL_SECONDS,
             ),
             upload_url_ttl_seconds=_int(
-                env, "UPLOAD_URL_TTL_SECONDS", cls.upload_url_ttl_seconds, 1,
+                env,
+                "UPLOAD_URL_TTL_SECONDS",
+                cls.upload_url_ttl_seconds,
+                1,
                 MAX_URL_TTL_SECONDS,
             ),
             allowed_origins=origins or ("*",),

@@ -109,9 +109,7 @@ def aws() -> Iterator[Aws]:
     with mock_aws():
         s3 = boto3.client("s3", region_name=REGION)
         s3.create_bucket(Bucket=BUCKET)
-        s3.put_bucket_versioning(
-            Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"}
-        )
+        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         create_table(dynamodb)
         yield Aws(s3=s3, dynamodb=dynamodb, sqs=boto3.client("sqs", region_name=REGION))

@@ -54,9 +54,7 @@ def test_well_known_mirror_found_automatically(
 
 
 @pytest.mark.usefixtures("no_well_known")
-def test_registry_when_no_mirror_or_forced(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_registry_when_no_mirror_or_forced(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert tfconfig.find_mirror() is None
     env = tfconfig.terraform_env({"TF_CLI_CONFIG_FILE": "/home/me/.terraformrc"})
     assert env["TF_CLI_CONFIG_FILE"] == "/home/me/.terraformrc"  # the user's own, untouched
