@@ -29,6 +29,9 @@ GAP 4  GetFunction does not return DeadLetterConfig (nor LoggingConfig), so
 GAP 5  GetFunction's Code.Location and GetLayerVersion's Content.Location point
        nowhere; the sandbox serves the stored zips at its own URLs, as Lambda
        serves presigned S3 URLs.
+GAP 6  CreateEventSourceMapping accepts an SQS queue whose visibility timeout
+       is shorter than the function's timeout; Lambda refuses it (messages
+       would come back while still being processed), so the sandbox does too.
 """
 
 from __future__ import annotations
@@ -412,12 +415,51 @@ def stored_code(path: str, arn: str) -> bytes:
     return bytes(layer.code_bytes)
 
 
+# ---------------------------------------------------------------- GAP 6: visibility timeout
+
+
+def fix_event_source_mapping_validation() -> None:
+    from moto.awslambda.exceptions import InvalidParameterValueException
+    from moto.awslambda.models import LambdaBackend
+    from moto.sqs.models import sqs_backends
+
+    original_create = LambdaBackend.create_event_source_mapping
+    original_update = LambdaBackend.update_event_source_mapping
+
+    def check(backend: Any, queue_arn: str, function_name: str) -> None:
+        if not queue_arn.startswith("arn:aws:sqs:"):
+            return
+        _, _, _, region, account, name = queue_arn.split(":")
+        queue = sqs_backends[account][region].queues.get(name)
+        function = backend.get_function(function_name)
+        visibility = int(getattr(queue, "visibility_timeout", 0))  # set from attributes
+        if queue is not None and visibility < int(function.timeout):
+            raise InvalidParameterValueException(
+                f"Queue visibility timeout: {visibility} seconds is less than "
+                f"Function timeout: {function.timeout} seconds"
+            )
+
+    def create(self: Any, spec: dict[str, Any]) -> Any:
+        check(self, spec.get("EventSourceArn", ""), spec.get("FunctionName", ""))
+        return original_create(self, spec)
+
+    def update(self: Any, uuid: str, spec: dict[str, Any]) -> Any:
+        esm = self.get_event_source_mapping(uuid)
+        if esm is not None:
+            check(self, esm.event_source_arn, spec.get("FunctionName") or esm.function_arn)
+        return original_update(self, uuid, spec)
+
+    LambdaBackend.create_event_source_mapping = create  # type: ignore[method-assign]
+    LambdaBackend.update_event_source_mapping = update  # type: ignore[method-assign]
+
+
 def apply_gap_fixes(base_url: str) -> None:
     fix_bucket_policies()
     fix_s3_notifications()
     fix_sqs_event_source_mappings()
     fix_function_configuration()
     fix_code_locations(base_url)
+    fix_event_source_mapping_validation()
 
 
 # ---------------------------------------------------------------- the server
@@ -518,6 +560,8 @@ class Sandbox:
 
     def serve(self) -> None:
         threading.Thread(target=self.front.serve_forever, name="api-front", daemon=True).start()
+        # Ready before the first invocation, which would otherwise wait for the copy.
+        threading.Thread(target=self.lambda_service.runtimes.ensure_sdk, daemon=True).start()
         self.event_sources.start()
         log.info("sandbox: AWS at %s, API front at %s", self.endpoint, self.front.url)
         self.aws.serve_forever()
