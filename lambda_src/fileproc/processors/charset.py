@@ -16,6 +16,16 @@ import charset_normalizer
 # kilobytes of real text, and the sample is held in memory once.
 SAMPLE_BYTES = 64 * 1024
 WESTERN = "cp1252"
+# The legacy encodings still met in uploads. charset-normalizer weighs about a
+# hundred code pages alike, and on a short sample an obsolete one can win (a
+# French CSV read as cp775, Russian KOI8-R as Shift JIS); the UTF-16/32 names
+# let it find BOM-less UTF-16/32.
+CANDIDATES = (
+    "cp1252", "latin_1", "iso8859_15", "cp1250", "iso8859_2", "cp1251", "koi8_r", "koi8_u",
+    "iso8859_5", "cp1253", "iso8859_7", "cp1254", "iso8859_9", "cp1255", "cp1256", "cp1257",
+    "cp1258", "cp874", "tis_620", "shift_jis", "cp932", "euc_jp", "gb18030", "big5", "euc_kr",
+    "cp949", "mac_roman", "utf_16", "utf_16_le", "utf_16_be", "utf_32", "utf_32_le", "utf_32_be",
+)  # fmt: skip
 
 # UTF-32 first: its little-endian mark starts with UTF-16's.
 _BOMS = (
@@ -50,18 +60,20 @@ def detect(sample: bytes, *, complete: bool) -> str | None:
     # which charset-normalizer tells apart.
     if b"\x00" not in sample and _is_utf8(sample, complete):
         return "utf-8"
-    matches = charset_normalizer.from_bytes(sample)
+    matches = charset_normalizer.from_bytes(sample, cp_isolation=list(CANDIDATES))
     best = matches.best()
     if best is None:
         return None
-    # On short Western texts charset-normalizer ties several code pages and
-    # lists them by name (cp1250 first); Windows-1252 is by far the most common.
-    for match in matches:
-        if match.encoding == WESTERN and (match.chaos, match.coherence) == (
-            best.chaos,
-            best.coherence,
-        ):
-            best = match
+    # On short Western texts several code pages decode equally well and the
+    # first by name wins (cp1250); Windows-1252 is by far the most common.
+    tied = (
+        match
+        for match in matches
+        if match.encoding == WESTERN
+        and (match.chaos, match.coherence) == (best.chaos, best.coherence)
+    )
+    if WESTERN in best.could_be_from_charset or next(tied, None):
+        return WESTERN
     name = codecs.lookup(best.encoding).name
     # An ASCII sample may be followed by UTF-8: decode as the superset.
     return "utf-8" if name == "ascii" else name

@@ -8,10 +8,15 @@ that tries to rewind fails here as it would on Lambda.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from fileproc.config import Settings
 from fileproc.processors.base import Extraction, Processor
+
+
+def once(data: bytes) -> BinaryIO:
+    """``data`` as the stream a processor is given (typed as the processors expect)."""
+    return cast(BinaryIO, OnceReader(data))
 
 
 class OnceReader:
@@ -64,5 +69,5 @@ def settings(**overrides: Any) -> Settings:
 def run(processor: Processor, data: bytes, extension: str, **overrides: Any) -> Extraction:
     """``processor`` over ``data`` as a once-readable stream, with default settings."""
     return processor(
-        OnceReader(data), size=len(data), extension=extension, settings=settings(**overrides)
+        once(data), size=len(data), extension=extension, settings=settings(**overrides)
     )

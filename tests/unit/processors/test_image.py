@@ -24,7 +24,8 @@ def thumbnail_of(extraction: image.Extraction) -> Image.Image:
     return thumb
 
 
-def is_close(pixel: tuple[int, ...], colour: tuple[int, int, int], tolerance: int = 40) -> bool:
+def is_close(pixel: object, colour: tuple[int, int, int], tolerance: int = 40) -> bool:
+    assert isinstance(pixel, tuple)
     return all(abs(a - b) <= tolerance for a, b in zip(pixel, colour, strict=True))
 
 

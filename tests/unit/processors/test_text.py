@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+from typing import BinaryIO, cast
 
 import pytest
 
@@ -112,7 +113,7 @@ def test_stream_is_read_once_to_the_end() -> None:
     data = FRENCH.encode() * 1000
     stream = OnceReader(data)
 
-    plain_text.process(stream, settings=settings())
+    plain_text.process(cast(BinaryIO, stream), settings=settings())
 
     assert stream.consumed == len(data)
 
@@ -181,6 +182,30 @@ def test_ascii_is_read_as_utf8() -> None:
 
 def test_bom_less_utf16_is_not_taken_for_utf8() -> None:
     assert charset.detect(FRENCH.encode("utf-16-le"), complete=True) == "utf-16-le"
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("nom;ville\nFrançois;Besançon\nRenée;Orléans\nJérôme;Nîmes\n", "cp1252"),
+        ("Señor Muñoz compró café en São Paulo.\n", "latin-1"),
+        ("Müller, Größe, Straße, Äpfel und Öl.\n", "latin-1"),
+        ("Zażółć gęślą jaźń. Pchnąć w tę łódź jeża lub ośm skrzyń fig.\n", "cp1250"),
+        ("Привет, как дела? Это тестовый текст на русском языке.\n", "cp1251"),
+        ("Привет, как дела? Это тестовый текст на русском языке.\n", "koi8_r"),
+        ("Καλημέρα, αυτό είναι ένα ελληνικό κείμενο.\n", "cp1253"),
+        ("これは日本語のテキストです。今日はいい天気ですね。\n", "shift_jis"),
+        ("这是一个中文文本的例子，用于测试编码检测。\n", "gb18030"),  # noqa: RUF001
+    ],
+)
+def test_short_legacy_texts_decode_correctly(text: str, encoding: str) -> None:
+    # Short samples are where statistical detection goes wrong (cp775 for French).
+    data = text.encode(encoding)
+
+    detected = charset.detect(data, complete=True)
+
+    assert detected is not None
+    assert data.decode(detected) == text
 
 
 def test_random_bytes_are_not_text() -> None:
