@@ -6,7 +6,9 @@ because handlers read their settings at import, as they do on Lambda.
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -134,3 +136,23 @@ class FakeLambdaContext:
 @pytest.fixture
 def lambda_context() -> FakeLambdaContext:
     return FakeLambdaContext()
+
+
+class _CurrentStdout:
+    """Writes to whatever sys.stdout is when a line is logged."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+@pytest.fixture(autouse=True)
+def powertools_logs_to_current_stdout() -> None:
+    """Powertools' handler keeps the sys.stdout of the moment its Logger was made
+    (often collection time, when another module imported it), which capsys never sees."""
+    service = logging.getLogger(FUNCTION_ENV["POWERTOOLS_SERVICE_NAME"])
+    for handler in service.handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(_CurrentStdout())

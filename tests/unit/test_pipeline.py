@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
-import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -23,7 +21,6 @@ from fileproc.config import Settings
 from fileproc.errors import Corrupt
 from fileproc.events import parse_body
 from fileproc.keys import Category, file_id_for_key
-from fileproc.observability import logger
 from fileproc.pipeline import Clients, Outcome, handle_message, handle_record, human_size
 from fileproc.processors.base import Processor
 from fileproc.records import Records
@@ -61,18 +58,6 @@ def run(settings: Settings, clients: Clients) -> Callable[..., Outcome]:
         return handle_record(event, category, process, settings, clients)
 
     return run
-
-
-@pytest.fixture
-def log_lines() -> Iterator[Callable[[], list[dict]]]:
-    """The JSON lines the Powertools logger writes (its handler keeps the stream it
-    was created with, so capsys cannot see them)."""
-    buffer = io.StringIO()
-    handler = logger.registered_handler
-    assert isinstance(handler, logging.StreamHandler)
-    previous = handler.setStream(buffer)
-    yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines()]
-    handler.setStream(previous)
 
 
 def stored(aws: Aws, key: str) -> dict[str, Any] | None:
@@ -605,11 +590,12 @@ def test_metadata_that_is_not_json_like_is_an_internal_error(
 
 
 def test_every_log_line_about_a_file_carries_its_file_id(
-    aws: Aws, uploads: Uploads, run: Callable[..., Outcome], log_lines: Callable[[], list[dict]]
+    aws: Aws, uploads: Uploads, run: Callable[..., Outcome], capsys: pytest.CaptureFixture[str]
 ) -> None:
+    capsys.readouterr()
     run(uploads.put("uploads/a.png", PNG), FakeProcessor())
     run(uploads.put("uploads/b.png", PDF), FakeProcessor())
-    lines = log_lines()
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     messages = {line["message"] for line in lines}
     assert {"Processing", "File processed", "File failed"} <= messages
     ids = {file_id_for_key(aws.bucket, k) for k in ("uploads/a.png", "uploads/b.png")}
