@@ -19,7 +19,8 @@ from fileproc.processors.base import Extraction
 from fileproc.processors.streams import read_head, rejoined
 from fileproc.processors.textstats import TextCounter, preview
 
-READ_CHARS = 1024 * 1024
+# Small enough that the words of one chunk (split() makes a list) stay small.
+READ_CHARS = 64 * 1024
 
 
 def process(stream: BinaryIO, *, settings: Settings) -> Extraction:

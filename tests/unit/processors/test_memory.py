@@ -1,0 +1,126 @@
+"""Memory stays flat whatever the size of the object: measured with tracemalloc.
+
+Each case processes a small and an eight-times larger object produced on the
+fly (never held in memory) and compares the peaks of the Python heap.
+"""
+
+from __future__ import annotations
+
+import json
+import tracemalloc
+from collections.abc import Callable, Iterator
+from typing import BinaryIO, cast
+
+import pytest
+
+from fileproc.processors import data, document, image
+from fileproc.processors.base import Extraction
+
+from . import images
+from .support import GeneratedStream, OnceReader, settings
+
+MB = 1024 * 1024
+
+
+def peak_while(work: Callable[[], Extraction]) -> tuple[int, Extraction]:
+    tracemalloc.start()
+    try:
+        result = work()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak, result
+
+
+def csv_rows(rows: int) -> Iterator[bytes]:
+    yield b"id,name,price,active,created,note\n"
+    block: list[str] = []
+    for index in range(rows):
+        note = '"quoted, with comma"' if index % 7 == 0 else ""
+        block.append(
+            f"{index},name {index % 977},{index * 0.37:.2f},{index % 3 == 0},"
+            f"2024-{1 + index % 12:02d}-{1 + index % 28:02d},{note}\n"
+        )
+        if len(block) == 1000:
+            yield "".join(block).encode()
+            block = []
+    yield "".join(block).encode()
+
+
+def json_array(records: int) -> Iterator[bytes]:
+    yield b"["
+    for index in range(records):
+        record = {"id": index, "name": f"n{index}", "tags": ["a", "b"], "score": index / 3}
+        yield (b"," if index else b"") + json.dumps(record).encode()
+    yield b"]"
+
+
+def json_lines(records: int) -> Iterator[bytes]:
+    for index in range(records):
+        yield json.dumps({"id": index, "text": "lorem ipsum " * 5}).encode() + b"\n"
+
+
+def text_lines(lines: int) -> Iterator[bytes]:
+    chunk = "Le château, la colline et le siècle.\n" * 1000
+    for _ in range(lines // 1000):
+        yield chunk.encode()
+
+
+def measure(
+    process: Callable[..., Extraction], chunks: Iterator[bytes], extension: str
+) -> tuple[int, Extraction, int]:
+    stream = GeneratedStream(chunks)
+    # A text limit of a few characters so that only streaming is measured.
+    options = settings(text_max_chars=1000)
+    peak, result = peak_while(
+        lambda: process(cast(BinaryIO, stream), size=0, extension=extension, settings=options)
+    )
+    return peak, result, stream.size
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("process", "generator", "extension", "small", "count_key"),
+    [
+        (data.process, csv_rows, ".csv", 10_000, "rows"),
+        (data.process, json_array, ".json", 8_000, "records"),
+        (data.process, json_lines, ".jsonl", 8_000, "records"),
+        (document.process, text_lines, ".txt", 20_000, "lines"),
+    ],
+    ids=["csv", "json-array", "json-lines", "text"],
+)
+def test_peak_memory_does_not_grow_with_the_size(
+    process: Callable[..., Extraction],
+    generator: Callable[[int], Iterator[bytes]],
+    extension: str,
+    small: int,
+    count_key: str,
+) -> None:
+    small_peak, small_result, small_size = measure(process, generator(small), extension)
+    large_peak, large_result, large_size = measure(process, generator(small * 8), extension)
+
+    assert large_result.metadata[count_key] == 8 * small_result.metadata[count_key]
+    # The small object already fills every buffer (a few hundred kilobytes).
+    assert small_size > 400_000
+    assert large_size > 7 * small_size
+    # Flat: eight times the data, the same peak (within 10%), below the large size.
+    assert large_peak < small_peak * 1.1
+    assert large_peak < min(large_size, 3 * MB)
+
+
+@pytest.mark.slow
+def test_image_bytes_are_spooled_not_held() -> None:
+    photo = images.noisy_photo(3000, 2000)
+    assert len(photo) > 2 * MB
+
+    peak, result = peak_while(
+        lambda: image.process(
+            cast(BinaryIO, OnceReader(photo)), size=len(photo), extension=".jpg",
+            settings=settings(),
+        )
+    )  # fmt: skip
+
+    assert result.metadata["width"] == 3000
+    # The compressed photo never sits in the Python heap (only read chunks and
+    # the small thumbnail do).
+    assert peak < len(photo) / 4
