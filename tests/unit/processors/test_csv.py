@@ -205,6 +205,31 @@ def test_overflowing_sum_gives_no_mean() -> None:
     assert metadata["x"]["mean"] is None
 
 
+def test_integers_too_large_for_a_float() -> None:
+    huge = 10**400
+
+    metadata = columns(profile(f"x\n{huge}\n{huge + 1}\n"))
+
+    assert metadata["x"] == {
+        "name": "x", "type": "integer", "empty": 0, "min": huge, "max": huge + 1, "mean": None,
+    }  # fmt: skip
+
+
+def test_garbage_collector_is_paused_only_while_profiling() -> None:
+    import gc
+
+    assert gc.isenabled()
+    profile("a\n1\n")
+    assert gc.isenabled()
+
+    gc.disable()
+    try:
+        profile("a\n1\n")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def test_wide_table_profiles_the_first_columns_only() -> None:
     width = csv_profile.MAX_PROFILED_COLUMNS + 50
     header = ",".join(f"c{index}" for index in range(width))
