@@ -91,8 +91,9 @@ resource "aws_api_gateway_request_validator" "body" {
   validate_request_body       = true
 }
 
-# The shape of `POST /files`; limits by category (size, type) are the
-# function's to check, as they depend on the file's extension.
+# The shape of `POST /files` (fileproc.api.models.UploadRequest); limits by
+# category (size, type) are the function's to check, as they depend on the
+# file's extension.
 resource "aws_api_gateway_model" "create_file" {
   rest_api_id  = aws_api_gateway_rest_api.this.id
   name         = "CreateFileRequest"
@@ -104,10 +105,11 @@ resource "aws_api_gateway_model" "create_file" {
     type      = "object"
     required  = ["filename", "content_type", "size"]
     properties = {
-      filename     = { type = "string", minLength = 1, maxLength = 1024 }
+      filename     = { type = "string", minLength = 1, maxLength = 255 }
       content_type = { type = "string", minLength = 1, maxLength = 255 }
-      size         = { type = "integer", minimum = 0 }
+      size         = { type = "integer", minimum = 1 }
     }
+    additionalProperties = false
   })
 }
 

@@ -52,7 +52,9 @@ resource "aws_sns_topic_subscription" "alarm_email" {
 }
 
 locals {
-  alarm_actions = [aws_sns_topic.alarms.arn]
+  # The topic's ARN from its name, like the policies' ARNs; each alarm waits for
+  # the topic (depends_on) all the same.
+  alarm_actions = [local.alarm_topic_arn]
 }
 
 resource "aws_cloudwatch_metric_alarm" "function_errors" {
@@ -71,6 +73,8 @@ resource "aws_cloudwatch_metric_alarm" "function_errors" {
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
+
+  depends_on = [aws_sns_topic_policy.alarms]
 }
 
 resource "aws_cloudwatch_metric_alarm" "function_throttles" {
@@ -89,6 +93,8 @@ resource "aws_cloudwatch_metric_alarm" "function_throttles" {
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
+
+  depends_on = [aws_sns_topic_policy.alarms]
 }
 
 resource "aws_cloudwatch_metric_alarm" "dlq_depth" {
@@ -107,6 +113,8 @@ resource "aws_cloudwatch_metric_alarm" "dlq_depth" {
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
+
+  depends_on = [aws_sns_topic_policy.alarms]
 }
 
 resource "aws_cloudwatch_metric_alarm" "queue_age" {
@@ -125,4 +133,6 @@ resource "aws_cloudwatch_metric_alarm" "queue_age" {
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
+
+  depends_on = [aws_sns_topic_policy.alarms]
 }

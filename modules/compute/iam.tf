@@ -71,13 +71,16 @@ locals {
           resources = [local.bucket_arn]
         },
         {
+          # DeleteObjectVersion: an attempt overtaken by a newer event removes
+          # exactly the artefact versions it wrote (fileproc.s3io).
           sid       = "WriteDerived"
-          actions   = ["s3:PutObject"]
+          actions   = ["s3:DeleteObjectVersion", "s3:PutObject"]
           resources = ["${local.bucket_arn}/${local.derived_prefix}*"]
         },
         {
+          # Conditional updates only (fileproc.records): no PutItem, no DeleteItem.
           sid       = "WriteRecords"
-          actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+          actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
           resources = [local.table_arn]
         },
       ],
@@ -111,9 +114,17 @@ locals {
       resources = ["${local.bucket_arn}/${local.upload_prefix}*"]
     },
     {
+      # Presigned GETs of an upload (a given version), and the HeadObject that
+      # finds the version of an upload not processed yet.
       sid       = "SignDownloads"
       actions   = ["s3:GetObject", "s3:GetObjectVersion"]
-      resources = ["${local.bucket_arn}/${local.upload_prefix}*", "${local.bucket_arn}/${local.derived_prefix}*"]
+      resources = ["${local.bucket_arn}/${local.upload_prefix}*"]
+    },
+    {
+      # So that HeadObject answers 404, not 403, for an upload not made yet.
+      sid       = "TellMissingUploads"
+      actions   = ["s3:ListBucket"]
+      resources = [local.bucket_arn]
     },
   ]
 

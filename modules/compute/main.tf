@@ -25,6 +25,8 @@ locals {
   index_arns     = [for name in values(var.table_index_names) : "${local.table_arn}/index/${name}"]
   queue_names    = { for role in local.processors : role => "${var.name_prefix}-${role}-queue" }
   queue_arns     = { for role, name in local.queue_names : role => "arn:${local.partition}:sqs:${local.region}:${var.account_id}:${name}" }
+  dlq_names      = { for role in local.processors : role => "${var.name_prefix}-${role}-dlq" }
+  dlq_arns       = { for role, name in local.dlq_names : role => "arn:${local.partition}:sqs:${local.region}:${var.account_id}:${name}" }
   log_group_arns = { for role, name in local.function_names : role => "arn:${local.partition}:logs:${local.region}:${var.account_id}:log-group:/aws/lambda/${name}" }
 
   # Everything fileproc.config reads; every function gets all of it.

@@ -59,6 +59,7 @@ output "routes" {
 }
 
 output "alarm_topic_arn" {
-  description = "ARN of the SNS topic every alarm of the stack notifies."
-  value       = aws_sns_topic.alarms.arn
+  description = "ARN of the SNS topic every alarm of the stack notifies (known at plan time; available once the topic and its policy exist)."
+  value       = local.alarm_topic_arn
+  depends_on  = [aws_sns_topic_policy.alarms]
 }

@@ -30,7 +30,7 @@ locals {
 resource "aws_sqs_queue" "dlq" {
   for_each = local.processors
 
-  name                              = "${var.name_prefix}-${each.key}-dlq"
+  name                              = local.dlq_names[each.key]
   message_retention_seconds         = 1209600 # 14 days, SQS's maximum: time to look and redrive
   sqs_managed_sse_enabled           = var.kms_key == null ? true : null
   kms_master_key_id                 = local.kms_key_arn
@@ -49,9 +49,12 @@ resource "aws_sqs_queue" "this" {
   kms_data_key_reuse_period_seconds = var.kms_key == null ? null : 300
 
   redrive_policy = jsonencode({
-    deadLetterTargetArn = aws_sqs_queue.dlq[each.key].arn
+    deadLetterTargetArn = local.dlq_arns[each.key]
     maxReceiveCount     = var.max_receive_count
   })
+
+  # The redrive policy names the DLQ by its (known) ARN; it must exist first.
+  depends_on = [aws_sqs_queue.dlq]
 }
 
 # Only the processor's own queue may dead-letter into its DLQ.
@@ -102,8 +105,8 @@ resource "aws_sqs_queue_policy" "this" {
 resource "aws_lambda_event_source_mapping" "this" {
   for_each = local.processors
 
-  event_source_arn                   = aws_sqs_queue.this[each.key].arn
-  function_name                      = aws_lambda_function.this[each.key].arn
+  event_source_arn                   = local.queue_arns[each.key]
+  function_name                      = aws_lambda_function.this[each.key].function_name
   batch_size                         = var.functions[each.key].batch_size
   maximum_batching_window_in_seconds = var.functions[each.key].batching_window_seconds
   # The handlers report the failed messages only; the rest of the batch is deleted.
@@ -113,8 +116,9 @@ resource "aws_lambda_event_source_mapping" "this" {
     maximum_concurrency = var.functions[each.key].max_concurrency
   }
 
-  # Lambda checks at creation that the role can read the queue.
-  depends_on = [aws_iam_role_policy.function, aws_iam_role_policy.kms]
+  # The queue by its (known) ARN, so it must exist first; and Lambda checks at
+  # creation that the role can read it.
+  depends_on = [aws_sqs_queue.this, aws_iam_role_policy.function, aws_iam_role_policy.kms]
 }
 
 # S3 allows one notification configuration per bucket: this is it.
@@ -125,13 +129,14 @@ resource "aws_s3_bucket_notification" "uploads" {
     for_each = local.routes
     content {
       id            = "${queue.value.role}-${trimprefix(queue.value.suffix, ".")}"
-      queue_arn     = aws_sqs_queue.this[queue.value.role].arn
+      queue_arn     = local.queue_arns[queue.value.role]
       events        = ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
       filter_prefix = local.upload_prefix
       filter_suffix = queue.value.suffix
     }
   }
 
-  # S3 sends a test event on save and fails unless the queues accept it.
-  depends_on = [aws_sqs_queue_policy.this]
+  # S3 sends a test event to every queue on save and fails unless each queue
+  # exists and accepts it.
+  depends_on = [aws_sqs_queue.this, aws_sqs_queue_policy.this]
 }

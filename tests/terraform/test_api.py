@@ -1,0 +1,239 @@
+"""modules/api: routes, validation, CORS, keys and throttling, stage, logs, deployment."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from tfplan import Plan
+
+pytestmark = pytest.mark.terraform
+
+ROUTES = {
+    "list_files": ("GET", "files"),
+    "create_file": ("POST", "files"),
+    "get_file": ("GET", "file"),
+    "download_file": ("GET", "download"),
+}
+
+
+def test_regional_rest_api_with_the_four_paths(dev: Plan) -> None:
+    api = dev.one("aws_api_gateway_rest_api").values
+    assert api["name"] == "fileproc-dev-api"
+    assert api["endpoint_configuration"][0]["types"] == ["REGIONAL"]
+    assert api["api_key_source"] == "HEADER"
+    paths = {r.name: r.values["path_part"] for r in dev.of_type("aws_api_gateway_resource")}
+    assert paths == {"files": "files", "file": "{file_id}", "download": "download"}
+    # /files/{file_id}/download: each resource hangs under the previous one.
+    assert "aws_api_gateway_resource.files.id" in dev.references(
+        "api", "aws_api_gateway_resource.file", "parent_id"
+    )
+    assert "aws_api_gateway_resource.file.id" in dev.references(
+        "api", "aws_api_gateway_resource.download", "parent_id"
+    )
+
+
+def test_methods_need_an_api_key_and_validate_their_input(dev: Plan) -> None:
+    methods = dev.by_index("aws_api_gateway_method", "this")
+    assert {k: m.values["http_method"] for k, m in methods.items()} == {
+        k: method for k, (method, _) in ROUTES.items()
+    }
+    for key, method in methods.items():
+        assert method.values["api_key_required"] is True, key
+        assert method.values["authorization"] == "NONE", key
+        assert method.is_unknown("request_validator_id"), key  # set, to a validator made here
+    assert methods["list_files"].values["request_parameters"] == {
+        f"method.request.querystring.{q}": False
+        for q in ("status", "category", "limit", "next_token")
+    }
+    for key in ("get_file", "download_file"):
+        assert methods[key].values["request_parameters"] == {"method.request.path.file_id": True}
+    assert methods["create_file"].values["request_models"] == {
+        "application/json": "CreateFileRequest"
+    }
+    validators = {
+        v.values["name"]: (
+            v.values["validate_request_parameters"],
+            v.values["validate_request_body"],
+        )
+        for v in dev.of_type("aws_api_gateway_request_validator")
+    }
+    assert validators == {"parameters": (True, False), "parameters-and-body": (True, True)}
+
+
+def test_create_file_body_model_matches_the_api(dev: Plan) -> None:
+    schema = json.loads(dev.one("aws_api_gateway_model").values["schema"])
+    assert schema["required"] == ["filename", "content_type", "size"]
+    assert schema["properties"]["size"] == {"type": "integer", "minimum": 1}
+    assert schema["additionalProperties"] is False
+
+
+def test_every_method_is_a_lambda_proxy_to_the_api_function(dev: Plan) -> None:
+    integrations = dev.by_index("aws_api_gateway_integration", "this")
+    assert set(integrations) == set(ROUTES)
+    for key, integration in integrations.items():
+        assert integration.values["type"] == "AWS_PROXY", key
+        assert integration.values["integration_http_method"] == "POST", key
+        assert integration.is_unknown("uri"), key
+    assert "var.function_invoke_arn" in dev.references(
+        "api", "aws_api_gateway_integration.this", "uri"
+    )
+    assert "module.compute.api_function_invoke_arn" in dev.module_input_references(
+        "api", "function_invoke_arn"
+    )
+
+
+def test_lambda_permission_is_scoped_to_this_api(dev: Plan) -> None:
+    permission = dev.one("aws_lambda_permission")
+    assert permission.values["function_name"] == "fileproc-dev-api"
+    assert permission.values["principal"] == "apigateway.amazonaws.com"
+    assert permission.values["action"] == "lambda:InvokeFunction"
+    assert permission.is_unknown("source_arn")
+    config = dev.config_resource("api", "aws_lambda_permission.api")
+    assert (
+        "aws_api_gateway_rest_api.this.execution_arn"
+        in config["expressions"]["source_arn"]["references"]
+    )
+
+
+# --- CORS ---------------------------------------------------------------------------
+
+
+def test_preflight_is_answered_without_key_or_function(dev: Plan) -> None:
+    options = dev.by_index("aws_api_gateway_method", "options")
+    assert set(options) == {"files", "file", "download"}
+    for method in options.values():
+        assert method.values["http_method"] == "OPTIONS"
+        assert method.values["api_key_required"] is False
+    for integration in dev.by_index("aws_api_gateway_integration", "options").values():
+        assert integration.values["type"] == "MOCK"
+    responses = dev.by_index("aws_api_gateway_integration_response", "options")
+    methods = {
+        key: r.values["response_parameters"]["method.response.header.Access-Control-Allow-Methods"]
+        for key, r in responses.items()
+    }
+    assert methods == {
+        "files": "'GET,POST,OPTIONS'",
+        "file": "'GET,OPTIONS'",
+        "download": "'GET,OPTIONS'",
+    }
+    for response in responses.values():
+        headers = response.values["response_parameters"]
+        assert "X-Api-Key" in headers["method.response.header.Access-Control-Allow-Headers"]
+
+
+def test_preflight_names_only_listed_origins(dev: Plan, sandbox: Plan) -> None:
+    for response in dev.by_index("aws_api_gateway_integration_response", "options").values():
+        values = response.values
+        # A list of origins: the template echoes the caller's origin if listed.
+        assert (
+            "method.response.header.Access-Control-Allow-Origin"
+            not in values["response_parameters"]
+        )
+        template = values["response_templates"]["application/json"]
+        assert '["http://localhost:3000","https://dev.app.example.com"].contains($origin)' in (
+            template
+        )
+        assert "responseOverride.header.Access-Control-Allow-Origin" in template
+    for response in sandbox.by_index("aws_api_gateway_integration_response", "options").values():
+        headers = response.values["response_parameters"]
+        assert headers["method.response.header.Access-Control-Allow-Origin"] == "'*'"
+
+
+def test_gateway_errors_carry_cors_headers_and_the_error_shape(dev: Plan, sandbox: Plan) -> None:
+    responses = dev.by_index("aws_api_gateway_gateway_response")
+    assert set(responses) == {"DEFAULT_4XX", "DEFAULT_5XX"}
+    for response in responses.values():
+        headers = response.values["response_parameters"]
+        assert headers["gatewayresponse.header.Access-Control-Allow-Origin"] == (
+            "method.request.header.origin"
+        )
+        assert "gatewayresponse.header.Access-Control-Allow-Headers" in headers
+        template = response.values["response_templates"]["application/json"]
+        assert template.startswith('{"error": {"code": ')
+    for response in sandbox.by_index("aws_api_gateway_gateway_response").values():
+        headers = response.values["response_parameters"]
+        assert headers["gatewayresponse.header.Access-Control-Allow-Origin"] == "'*'"
+
+
+# --- keys, usage plan ---------------------------------------------------------------------
+
+
+def test_api_key_and_usage_plan_throttling(dev: Plan, variant: Plan) -> None:
+    assert dev.one("aws_api_gateway_api_key").values["enabled"] is True
+    assert dev.one("aws_api_gateway_usage_plan_key").values["key_type"] == "API_KEY"
+    plan = dev.one("aws_api_gateway_usage_plan").values
+    assert plan["throttle_settings"] == [{"burst_limit": 200, "rate_limit": 100}]
+    assert plan["quota_settings"] == []
+    assert plan["api_stages"][0]["stage"] == "v1"
+    plan = variant.one("aws_api_gateway_usage_plan").values
+    assert plan["throttle_settings"] == [{"burst_limit": 80, "rate_limit": 50}]
+
+
+@pytest.mark.parametrize(("env", "limit"), [("staging", 100000), ("prod", 1000000)])
+def test_optional_quota(all_plans: dict[str, Plan], env: str, limit: int) -> None:
+    plan = all_plans[env].one("aws_api_gateway_usage_plan").values
+    assert plan["quota_settings"] == [{"limit": limit, "offset": 0, "period": "MONTH"}]
+
+
+# --- stage, logs, deployment ------------------------------------------------------------
+
+
+def test_stage_traces_and_writes_json_access_logs(dev: Plan) -> None:
+    stage = dev.one("aws_api_gateway_stage")
+    assert stage.values["stage_name"] == "v1"
+    assert stage.values["xray_tracing_enabled"] is True
+    (access,) = stage.values["access_log_settings"]
+    fields = json.loads(access["format"])
+    assert fields["requestId"] == "$context.requestId"
+    assert fields["status"] == "$context.status"
+    assert fields["apiKeyId"] == "$context.identity.apiKeyId"
+    assert "aws_cloudwatch_log_group.access.arn" in dev.references(
+        "api", "aws_api_gateway_stage.this", "access_log_settings"
+    )
+    group = dev.one("aws_cloudwatch_log_group", "access").values
+    assert group["name"] == "/aws/apigateway/fileproc-dev-api/access"
+    assert group["retention_in_days"] == 7
+
+
+@pytest.mark.parametrize(("env", "level"), [("dev", "INFO"), ("prod", "ERROR")])
+def test_method_metrics_and_logging(all_plans: dict[str, Plan], env: str, level: str) -> None:
+    settings = all_plans[env].one("aws_api_gateway_method_settings").values
+    assert settings["method_path"] == "*/*"
+    (values,) = settings["settings"]
+    assert values["metrics_enabled"] is True
+    assert values["logging_level"] == level
+    assert values["data_trace_enabled"] is False
+
+
+def test_api_gateway_can_write_its_logs(dev: Plan) -> None:
+    account = dev.one("aws_api_gateway_account")
+    assert "aws_iam_role.logging[0].arn" in dev.references(
+        "api", "aws_api_gateway_account.this", "cloudwatch_role_arn"
+    )
+    assert account.is_unknown("cloudwatch_role_arn")
+    execution = dev.one("aws_cloudwatch_log_group", "execution")
+    assert execution.values["retention_in_days"] == 7
+
+
+def test_deployment_follows_every_method_and_integration(dev: Plan) -> None:
+    references = dev.references("api", "aws_api_gateway_deployment.this", "triggers")
+    for resource in (
+        "aws_api_gateway_method.this",
+        "aws_api_gateway_integration.this",
+        "aws_api_gateway_method.options",
+        "aws_api_gateway_integration.options",
+        "aws_api_gateway_integration_response.options",
+        "aws_api_gateway_method_response.options",
+        "aws_api_gateway_gateway_response.this",
+        "aws_api_gateway_model.create_file",
+        "aws_api_gateway_request_validator.body",
+        "aws_api_gateway_request_validator.parameters",
+        "aws_api_gateway_resource.files",
+        "aws_api_gateway_resource.file",
+        "aws_api_gateway_resource.download",
+    ):
+        assert resource in references
+    assert "aws_api_gateway_deployment.this.id" in dev.references(
+        "api", "aws_api_gateway_stage.this", "deployment_id"
+    )
