@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 
 import pytest
 from PIL import Image, ImageFile, JpegImagePlugin
@@ -278,3 +280,29 @@ def test_exif_values_of_the_wrong_shape_are_ignored() -> None:
     gps[3], gps[4] = "E", (2.0, 17.0, 40.0)
 
     assert image.exif_subset(exif, include_gps=True) == {"make": "Nikon"}
+
+
+def test_multi_picture_jpeg_from_a_phone() -> None:
+    left = images.halves(64, 48, images.RED, images.RED)
+    right = images.halves(64, 48, images.BLUE, images.BLUE)
+
+    result = run(
+        image.process, images.encode(left, "MPO", save_all=True, append_images=[right]), ".jpg"
+    )
+
+    assert result.metadata["format"] == "MPO"
+    assert result.metadata["frames"] == 2
+    assert is_close(thumbnail_of(result).getpixel((5, 5)), images.RED)
+
+
+def test_image_module_does_not_import_the_document_libraries() -> None:
+    # Cold start: the image function must not pay for pypdf or charset-normalizer.
+    code = (
+        "import sys, fileproc.processors.image; "
+        "print(sorted({'pypdf', 'charset_normalizer'} & set(sys.modules)))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+    assert loaded == "[]"
