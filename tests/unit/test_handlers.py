@@ -376,6 +376,53 @@ def test_data_handler_end_to_end(
     assert (item["metadata"]["rows"], item["metadata"]["columns"]) == (2, 3)
 
 
+def test_notifications_from_moto_s3_through_sqs(
+    aws: Aws, lambda_context: FakeLambdaContext
+) -> None:
+    """The body S3 (here moto) really sends through SQS, in the event Lambda builds from it.
+
+    moto 5.2.1 leaves out the sequencer and the version id and stamps a time without
+    a zone; the pipeline still processes the latest version, ordered by event time.
+    """
+    module = handler_module("image")
+    queue_url = aws.sqs.create_queue(QueueName="fileproc-test-image")["QueueUrl"]
+    queue_arn = aws.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    aws.s3.put_bucket_notification_configuration(
+        Bucket=aws.bucket,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "QueueArn": queue_arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "uploads/"}]}},
+                }
+            ]
+        },
+    )
+    key = "uploads/summer trip/Beach + Sea.png"
+    aws.s3.put_object(Bucket=aws.bucket, Key=key, Body=png_bytes(64, 32))
+    received = aws.sqs.receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"]
+    )["Messages"]
+    # Lambda's SQS event: the received messages with its own field names.
+    event = sqs_event(
+        *(
+            dict(
+                sqs_message(m["Body"], message_id=m["MessageId"]),
+                receiptHandle=m["ReceiptHandle"],
+            )
+            for m in received
+        )
+    )
+    assert module.handler(event, lambda_context) == {"batchItemFailures": []}
+    item = Records(aws.dynamodb, aws.table).get(file_id_for_key(aws.bucket, key))
+    assert item is not None
+    assert (item["status"], item["key"]) == ("PROCESSED", key)
+    assert (item["metadata"]["width"], item["metadata"]["height"]) == (64, 32)
+
+
 def test_handler_modules_import_only_their_own_processor() -> None:
     """Cold start: the image function must not pay for pypdf, nor documents for Pillow."""
     import subprocess
