@@ -3,8 +3,9 @@
 Metadata: ``format`` "CSV", ``encoding``, ``dialect`` (``delimiter``,
 ``quotechar``), ``header``, ``rows`` (data records, header and blank lines
 excluded), ``columns`` (fields of the first record), ``column_profiles``
-(``name``, ``type`` integer|float|boolean|date|string, ``empty`` and, for
-numbers, ``min`` ``max`` ``mean``; the first MAX_PROFILED_COLUMNS columns,
+(``name``, ``type`` integer|float|boolean|date|string, ``empty`` (fields
+with nothing between the delimiters) and, for numbers, ``min`` ``max``
+``mean``; the first MAX_PROFILED_COLUMNS columns,
 ``columns_truncated`` says if there were more), ``blank_lines``,
 ``ragged_rows`` (records with another number of fields: ``count`` and
 ``examples`` of ``{row, fields}``) and ``malformed_rows`` (records the parser
@@ -16,8 +17,8 @@ Speed and memory: the text is streamed through csv.reader in batches of
 records bounded by their number of cells, and each batch is profiled column by
 column with C-level passes (``map(int, ...)``, ``min``, ``max``, ``count``):
 a column's type only widens (integer -> float -> string, boolean or date ->
-string), so a column costs one cheap pass per batch and nothing once it is a
-string. Memory stays flat whatever the file's size.
+string), so a column costs one cheap pass per batch, and only a count of empty
+cells once it is a string. Memory stays flat whatever the file's size.
 """
 
 from __future__ import annotations
@@ -70,9 +71,10 @@ def process(stream: BinaryIO) -> Extraction:
     delimiter, quotechar = sniff_dialect(_sample_text(head, encoding, complete))
     # newline="" as the csv module requires: quoted fields may hold line breaks.
     text = io.TextIOWrapper(rejoined(head, stream), encoding=encoding, errors="replace", newline="")
-    reader = csv.reader(
-        text, delimiter=delimiter, quotechar=quotechar, doublequote=True, strict=True
-    )
+    # Not the sniffed dialect: its doublequote=False only means that the sample
+    # had no doubled quote, and RFC 4180 escaping must still work further on.
+    # strict: text after a closing quote is a malformed record, not glued on.
+    reader = csv.reader(text, delimiter=delimiter, quotechar=quotechar, strict=True)
     metadata: dict[str, Any] = {
         "format": "CSV",
         "encoding": encoding,

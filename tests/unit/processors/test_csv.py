@@ -293,6 +293,17 @@ def test_sniffer_sees_whole_lines_of_a_long_file() -> None:
     assert metadata["header"] is False
 
 
+def test_doubled_quotes_after_the_sniffed_sample() -> None:
+    # The sample shows no doubled quote; RFC 4180 escaping must still apply later.
+    rows = ["id,comment"] + [f"{index},plain comment number {index}" for index in range(2000)]
+    rows.append('2000,"He said ""hi"", then left"')
+
+    metadata = profile("\n".join(rows) + "\n")
+
+    assert metadata["malformed_rows"]["count"] == 0
+    assert metadata["rows"] == 2001
+
+
 def test_infer_single_values() -> None:
     kinds = [csv_profile.infer(value) for value in ["12", "-3.5", "True", "2024-02-29", "x"]]
 
