@@ -71,6 +71,7 @@ resource "aws_lambda_layer_version" "dependencies" {
 # Created before the functions, so that Lambda never creates them itself
 # (without retention or encryption).
 resource "aws_cloudwatch_log_group" "function" {
+  #checkov:skip=CKV_AWS_338:Retention is a variable (log_retention_days: 7 days by default as the seed asks, 90 in prod); a year of debug logs is a cost decision per environment
   for_each = local.function_names
 
   name              = "/aws/lambda/${each.value}"
@@ -79,6 +80,8 @@ resource "aws_cloudwatch_log_group" "function" {
 }
 
 resource "aws_lambda_function" "this" {
+  #checkov:skip=CKV_AWS_116:No function DLQ: processors are invoked by SQS event source mappings, whose failed messages go to the queue's own DLQ; the api function is invoked synchronously. A function DLQ only serves asynchronous invocations
+  #checkov:skip=CKV_AWS_272:No code signing: the zips are built reproducibly by make build from this repository; signing needs an AWS Signer profile outside this stack
   for_each = local.function_names
 
   function_name = each.value
