@@ -478,12 +478,22 @@ def test_transient_errors_propagate_and_the_retry_takes_over(
     assert (item["status"], item["attempts"]) == ("PROCESSED", 2)
 
 
+@pytest.mark.parametrize(
+    "error",
+    [
+        ReadTimeoutError(endpoint_url="https://s3.amazonaws.com"),
+        ConnectionResetError(104, "Connection reset by peer"),
+        TimeoutError("timed out"),
+    ],
+)
 def test_a_transient_error_inside_the_processor_propagates(
-    uploads: Uploads, run: Callable[..., Outcome]
+    aws: Aws, uploads: Uploads, run: Callable[..., Outcome], error: Exception
 ) -> None:
-    error = ReadTimeoutError(endpoint_url="https://s3.amazonaws.com")
-    with pytest.raises(ReadTimeoutError):
+    with pytest.raises(type(error)):
         run(uploads.put("uploads/a.png", PNG), RaisingProcessor(error))
+    item = stored(aws, "uploads/a.png")
+    assert item is not None
+    assert item["status"] == "PROCESSING"
 
 
 def test_a_transient_dynamodb_error_propagates(
