@@ -70,7 +70,7 @@ variable "cors_allowed_origins" {
 }
 
 variable "customer_managed_key" {
-  description = "Create a customer managed KMS key (with rotation) for the bucket, the table, and, through the key_arn output, the queues, logs and alarm topic. false: SSE-S3 and AWS owned keys."
+  description = "Create a customer managed KMS key (with rotation) for the bucket, the table, and, through the kms_key_arn output, the queues, logs and alarm topic. false: SSE-S3 and AWS owned keys."
   type        = bool
   default     = false
   nullable    = false

@@ -1,8 +1,10 @@
-"""docs/security.md lists exactly the checkov checks the Terraform skips, with their reasons."""
+"""The documentation agrees with the Terraform: module READMEs and docs/security.md."""
 
 from __future__ import annotations
 
 import re
+
+import pytest
 
 from fileproc_tools.tfconfig import REPO_ROOT
 
@@ -32,3 +34,23 @@ def test_every_skip_is_documented_with_its_reason() -> None:
     skips = inline_skips()
     assert len(skips) >= 10
     assert documented_skips() == skips
+
+
+def _names(text: str, kind: str) -> set[str]:
+    return set(re.findall(rf'^{kind} "([^"]+)"', text, re.MULTILINE))
+
+
+def _table_names(readme: str, heading: str) -> set[str]:
+    section = readme.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"^\| `([a-z0-9_]+)` \|", section, re.MULTILINE))
+
+
+@pytest.mark.parametrize("module", ["storage", "compute", "api"])
+def test_module_readme_lists_every_input_and_output(module: str) -> None:
+    directory = REPO_ROOT / "modules" / module
+    readme = (directory / "README.md").read_text()
+    assert "## Usage" in readme
+    variables = _names((directory / "variables.tf").read_text(), "variable")
+    outputs = _names((directory / "outputs.tf").read_text(), "output")
+    assert _table_names(readme, "Inputs") == variables
+    assert _table_names(readme, "Outputs") == outputs
