@@ -32,6 +32,10 @@ GAP 5  GetFunction's Code.Location and GetLayerVersion's Content.Location point
 GAP 6  CreateEventSourceMapping accepts an SQS queue whose visibility timeout
        is shorter than the function's timeout; Lambda refuses it (messages
        would come back while still being processed), so the sandbox does too.
+GAP 7  SQS queue attributes: RedriveAllowPolicy is stored but never returned
+       (Terraform waits for it forever), RedrivePolicy comes back re-spaced
+       (a perpetual diff), and every SetQueueAttributes call without a Policy
+       deletes the queue's policy.
 """
 
 from __future__ import annotations
@@ -453,6 +457,35 @@ def fix_event_source_mapping_validation() -> None:
     LambdaBackend.update_event_source_mapping = update  # type: ignore[method-assign]
 
 
+# ---------------------------------------------------------------- GAP 7: queue attributes
+
+
+def fix_sqs_queue_attributes() -> None:
+    from moto.sqs.models import Queue
+
+    original_attributes = Queue.attributes
+    original_set = Queue._set_attributes
+
+    def attributes(self: Any) -> dict[str, Any]:
+        result: dict[str, Any] = original_attributes.fget(self)  # type: ignore[attr-defined]
+        if not result.get("RedriveAllowPolicy"):
+            result.pop("RedriveAllowPolicy", None)  # AWS lists it only once set
+        if result.get("RedrivePolicy"):  # compact, as AWS returns it
+            result["RedrivePolicy"] = json.dumps(self.redrive_policy, separators=(",", ":"))
+        return result
+
+    def set_attributes(self: Any, attributes: dict[str, Any], now: float | None = None) -> None:
+        policy = self.__dict__.get("policy")
+        original_set(self, attributes, now)
+        if "Policy" not in attributes:  # only a Policy attribute changes the policy
+            self.policy = policy
+
+    Queue.redrive_allow_policy = None  # type: ignore[attr-defined]
+    Queue.BASE_ATTRIBUTES = [*Queue.BASE_ATTRIBUTES, "RedriveAllowPolicy"]
+    Queue.attributes = property(attributes)  # type: ignore[assignment,method-assign]
+    Queue._set_attributes = set_attributes  # type: ignore[method-assign]
+
+
 def apply_gap_fixes(base_url: str) -> None:
     fix_bucket_policies()
     fix_s3_notifications()
@@ -460,6 +493,7 @@ def apply_gap_fixes(base_url: str) -> None:
     fix_function_configuration()
     fix_code_locations(base_url)
     fix_event_source_mapping_validation()
+    fix_sqs_queue_attributes()
 
 
 # ---------------------------------------------------------------- the server

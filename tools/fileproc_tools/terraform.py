@@ -1,0 +1,277 @@
+"""Terraform for any environment: ``make init | plan | deploy | destroy | outputs ENV=<env>``.
+
+Every environment applies the same root module with ``envs/<env>.tfvars`` and
+the S3 backend of ``envs/<env>.backend.hcl``. Each has its own working
+directory (``TF_DATA_DIR=.terraform/env/<env>``), so switching ENV never
+re-points another environment's backend; ``init`` runs again only when the
+backend settings change.
+
+Real environments (dev, staging, prod) use the caller's AWS credentials;
+``deploy`` and ``destroy`` ask for confirmation unless ``--auto-approve`` (or
+``FILEPROC_AUTO_APPROVE=1``, for CI).
+
+``ENV=sandbox`` starts the sandbox if needed, keeps the state in the sandbox's
+own S3 (the bucket of ``envs/sandbox.backend.hcl``, created here), points the
+provider at the sandbox with ``-var=aws_endpoint_url=...`` and uses fake
+credentials; it applies without asking. moto's resources and the state both
+vanish when the sandbox stops, so they never disagree (a local state file
+would outlive them and go stale).
+
+``deploy`` writes the outputs file (``outputs.py``) after a successful apply;
+``outputs`` writes it for what is deployed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from fileproc_tools import outputs
+from fileproc_tools.sandbox import SandboxError
+from fileproc_tools.tfconfig import terraform_env
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ENVS_DIR = REPO_ROOT / "envs"
+SANDBOX = "sandbox"
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "sandbox",
+    "AWS_SECRET_ACCESS_KEY": "sandbox",
+    "AWS_SESSION_TOKEN": "sandbox",
+}
+# Settings of the caller's shell that would send a sandbox run elsewhere.
+REAL_AWS_SETTINGS = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+)
+
+
+class TerraformError(RuntimeError):
+    """A Terraform command failed, or the environment is not set up for it."""
+
+
+def environments() -> list[str]:
+    return sorted(path.stem for path in ENVS_DIR.glob("*.tfvars"))
+
+
+@dataclass(frozen=True)
+class Target:
+    """One environment of the root module: its files, arguments and process environment."""
+
+    env: str
+    endpoint: str | None = None  # the sandbox's AWS endpoint
+    api_endpoint: str | None = None  # the sandbox's API front
+
+    @property
+    def tfvars(self) -> Path:
+        return ENVS_DIR / f"{self.env}.tfvars"
+
+    @property
+    def backend_config(self) -> Path:
+        return ENVS_DIR / f"{self.env}.backend.hcl"
+
+    @property
+    def data_dir(self) -> Path:
+        return REPO_ROOT / ".terraform" / "env" / self.env
+
+    def init_args(self) -> list[str]:
+        """``-backend-config`` arguments of ``terraform init``."""
+        args = [f"-backend-config={self.backend_config}"]
+        if self.endpoint:
+            args.append(f'-backend-config=endpoints={{s3="{self.endpoint}"}}')
+        return args
+
+    def var_args(self) -> list[str]:
+        """Variable arguments of ``plan``, ``apply`` and ``destroy``."""
+        args = [f"-var-file={self.tfvars}"]
+        if self.endpoint:
+            args.append(f"-var=aws_endpoint_url={self.endpoint}")
+        return args
+
+    def process_env(self) -> dict[str, str]:
+        env = terraform_env()
+        env["TF_DATA_DIR"] = str(self.data_dir)
+        if "TF_CLI_CONFIG_FILE" not in env and "TF_PLUGIN_CACHE_DIR" not in env:
+            # Registry downloads: one provider download for every environment.
+            cache = REPO_ROOT / ".terraform" / "plugin-cache"
+            cache.mkdir(parents=True, exist_ok=True)
+            env["TF_PLUGIN_CACHE_DIR"] = str(cache)
+            env.setdefault("TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE", "true")
+        if self.endpoint:
+            for name in REAL_AWS_SETTINGS:
+                env.pop(name, None)
+            env.update(FAKE_CREDENTIALS)
+            env["AWS_REGION"] = env["AWS_DEFAULT_REGION"] = self.region()
+        return env
+
+    def region(self) -> str:
+        for line in self.backend_config.read_text().splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() == "region":
+                return value.split("#")[0].strip().strip('"')
+        return "us-east-1"
+
+    def backend_bucket(self) -> str:
+        for line in self.backend_config.read_text().splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() == "bucket":
+                return value.split("#")[0].strip().strip('"')
+        raise TerraformError(f"{self.backend_config} names no bucket")
+
+
+def target(env: str) -> Target:
+    """The target of an environment; for the sandbox, started and with its state bucket."""
+    if env not in environments():
+        raise TerraformError(f"no envs/{env}.tfvars; environments: {', '.join(environments())}")
+    if env != SANDBOX:
+        if not (ENVS_DIR / f"{env}.backend.hcl").exists():
+            raise TerraformError(f"no envs/{env}.backend.hcl")
+        return Target(env)
+    from fileproc_tools import sandbox
+
+    endpoint = sandbox.ensure_up()
+    found = Target(env, endpoint=endpoint, api_endpoint=sandbox.api_endpoint_url())
+    _ensure_state_bucket(found)
+    return found
+
+
+def _ensure_state_bucket(sandbox_target: Target) -> None:
+    """The sandbox's state bucket, versioned as a state bucket should be."""
+    import boto3
+
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=sandbox_target.endpoint,
+        region_name=sandbox_target.region(),
+        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+    bucket = sandbox_target.backend_bucket()
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except ClientError:
+        s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+
+
+def _terraform() -> str:
+    found = shutil.which("terraform")
+    if found is None:
+        raise TerraformError("terraform is not on PATH (https://developer.hashicorp.com/terraform)")
+    return found
+
+
+def run(tf: Target, *args: str, capture: bool = False) -> str:
+    """Run terraform in the root module for a target; its stdout when captured."""
+    command = [_terraform(), f"-chdir={REPO_ROOT}", *args]
+    completed = subprocess.run(
+        command,
+        env=tf.process_env(),
+        stdout=subprocess.PIPE if capture else None,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise TerraformError(f"terraform {args[0]} failed (exit {completed.returncode})")
+    return completed.stdout or ""
+
+
+def _backend_fingerprint(tf: Target) -> str:
+    text = tf.backend_config.read_text() + "\n".join(tf.init_args())
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def init(tf: Target, force: bool = False) -> None:
+    """``terraform init`` unless this working directory is initialised with these settings."""
+    stamp = tf.data_dir / "fileproc-backend.sha256"
+    fingerprint = _backend_fingerprint(tf)
+    initialised = (tf.data_dir / "terraform.tfstate").exists()
+    if not force and initialised and stamp.exists() and stamp.read_text() == fingerprint:
+        return
+    run(tf, "init", "-input=false", "-reconfigure", *tf.init_args())
+    stamp.write_text(fingerprint)
+
+
+def plan(tf: Target, out: Path | None = None) -> None:
+    init(tf)
+    args = ["plan", "-input=false", *tf.var_args()]
+    if out is not None:
+        args.append(f"-out={out}")
+    run(tf, *args)
+
+
+def deploy(tf: Target, auto_approve: bool) -> Path:
+    init(tf)
+    approve = ["-input=false", "-auto-approve"] if auto_approve or tf.endpoint else []
+    run(tf, "apply", *approve, *tf.var_args())
+    return write_outputs(tf)
+
+
+def destroy(tf: Target, auto_approve: bool) -> None:
+    init(tf)
+    approve = ["-input=false", "-auto-approve"] if auto_approve or tf.endpoint else []
+    run(tf, "destroy", *approve, *tf.var_args())
+    outputs.outputs_path(tf.env).unlink(missing_ok=True)
+
+
+def read_outputs(tf: Target) -> dict[str, Any]:
+    init(tf)
+    raw: dict[str, Any] = json.loads(run(tf, "output", "-json", capture=True))
+    flat = outputs.flatten(raw)
+    if tf.api_endpoint:
+        flat = outputs.with_local_api_url(flat, tf.api_endpoint)
+    return flat
+
+
+def write_outputs(tf: Target) -> Path:
+    flat = read_outputs(tf)
+    if not flat:
+        raise TerraformError(f"{tf.env} has no outputs: nothing is deployed")
+    return outputs.write(tf.env, flat)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m fileproc_tools.terraform")
+    parser.add_argument("command", choices=("init", "plan", "deploy", "destroy", "outputs"))
+    parser.add_argument("--env", required=True, help="dev, staging, prod or sandbox")
+    parser.add_argument(
+        "--auto-approve",
+        action="store_true",
+        default=os.environ.get("FILEPROC_AUTO_APPROVE") == "1",
+        help="apply or destroy without asking (always so for the sandbox)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        tf = target(args.env)
+        if args.command == "init":
+            init(tf, force=True)
+        elif args.command == "plan":
+            plan(tf)
+        elif args.command == "deploy":
+            print(f"outputs: {deploy(tf, args.auto_approve)}")
+        elif args.command == "destroy":
+            destroy(tf, args.auto_approve)
+        else:
+            print(f"outputs: {write_outputs(tf)}")
+    except (TerraformError, SandboxError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
