@@ -40,7 +40,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -285,6 +284,8 @@ class Limits:
     ) -> bool:
         if settings.get(rate) is None or settings.get(burst) is None:
             return False
+        if float(settings[rate]) < 0 or int(settings[burst]) < 0:
+            return False  # -1: no throttling set at this level
         return not self._bucket(key, float(settings[rate]), int(settings[burst])).take()
 
     def over_quota(self, plan: UsagePlan, key_id: str) -> bool:
@@ -527,7 +528,7 @@ class ApiGateway:
             response = self._serve(api, stage, request, request_id)
         except GatewayError as error:
             response = gateway_response(api, error, request, request_id)
-        response.headers += [("x-amzn-RequestId", request_id), ("Date", formatdate(usegmt=True))]
+        response.headers.append(("x-amzn-RequestId", request_id))
         return response
 
     def _serve(self, api: Api, stage: str, request: Request, request_id: str) -> Response:
