@@ -387,11 +387,16 @@ class Worker:
         ready = self._read_reply(INIT_TIMEOUT_SECONDS)
         self.init_ms = (time.monotonic() - started) * 1000
         if ready is None or ready.get("type") != "ready":
+            timed_out = ready is None and self.alive
             self.stop()
-            error = (ready or {}).get("error") or {
-                "errorType": "Runtime.ExitError" if ready is None else "Runtime.Unknown",
-                "errorMessage": "the runtime exited or did not finish its init in time",
-            }
+            if ready is not None:
+                error = ready.get("error") or {"errorType": "Runtime.Unknown"}
+            elif timed_out:
+                message = f"INIT timed out after {INIT_TIMEOUT_SECONDS:.0f} seconds"
+                error = {"errorType": "Sandbox.Timedout", "errorMessage": message}
+            else:
+                message = f"Runtime exited with error: exit status {self._process.returncode}"
+                error = {"errorType": "Runtime.ExitError", "errorMessage": message}
             raise InitFailed(error)
 
     def _environment(self, setup: WorkerSetup) -> dict[str, str]:
@@ -438,12 +443,17 @@ class Worker:
             self._sink(self.config, self.log_stream, raw.decode("utf-8", "replace"))
 
     def _read_reply(self, timeout: float) -> dict[str, Any] | None:
-        """The next reply, or None when the process died or the time ran out."""
+        """The next reply; None when the time ran out or the process ended (see .alive)."""
         readable, _, _ = select.select([self._replies], [], [], max(timeout, 0))
         if not readable:
             return None
         line = self._replies.readline()
-        return json.loads(line) if line else None
+        if not line:  # end of the pipe: the process is exiting
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._process.wait(timeout=5)
+            return None
+        reply: dict[str, Any] = json.loads(line)
+        return reply
 
     @property
     def alive(self) -> bool:
