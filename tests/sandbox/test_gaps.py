@@ -9,11 +9,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import time
 import urllib.request
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+import requests
 from botocore.exceptions import ClientError
 from sandbox_helpers import Queue, Sandbox, drain, unique, zip_of
 
@@ -280,3 +282,51 @@ def test_a_queue_must_outlast_the_function_timeout(
         )
     assert refused.value.response["Error"]["Code"] == "InvalidParameterValueException"
     assert "less than Function timeout: 10 seconds" in str(refused.value)
+
+
+# ---------------------------------------------------------------- GAP 8
+
+
+def presigned_post(box: Sandbox, bucket: str, expires: int = 60) -> dict[str, Any]:
+    post: dict[str, Any] = box.client("s3").generate_presigned_post(
+        Bucket=bucket,
+        Key="uploads/one/photo.png",
+        Fields={"Content-Type": "image/png"},
+        Conditions=[{"Content-Type": "image/png"}, ["content-length-range", 1, 10]],
+        ExpiresIn=expires,
+    )
+    return post
+
+
+def test_post_policies_are_enforced(box: Sandbox) -> None:
+    bucket = unique("post")
+    box.client("s3").create_bucket(Bucket=bucket)
+    post = presigned_post(box, bucket)
+
+    def upload(fields: dict[str, str], body: bytes) -> requests.Response:
+        return requests.post(post["url"], data=fields, files={"file": body}, timeout=30)
+
+    too_large = upload(post["fields"], b"x" * 11)
+    assert too_large.status_code == 400
+    assert "<Code>EntityTooLarge</Code>" in too_large.text
+    wrong_type = upload({**post["fields"], "Content-Type": "text/html"}, b"x")
+    assert wrong_type.status_code == 403
+    assert "Policy Condition failed" in wrong_type.text
+    extra = upload({**post["fields"], "acl": "public-read"}, b"x")
+    assert extra.status_code == 403
+    assert "Extra input fields: acl" in extra.text
+    assert upload(post["fields"], b"x" * 10).status_code == 204
+    head = box.client("s3").head_object(Bucket=bucket, Key="uploads/one/photo.png")
+    assert head["ContentLength"] == 10
+
+
+def test_an_expired_post_policy_is_refused(box: Sandbox) -> None:
+    from fileproc_tools.sandbox_server import post_policy_violation
+
+    post = presigned_post(box, "any-bucket", expires=60)
+    assert post_policy_violation(post["fields"], "any-bucket", 5) is None
+    later = post_policy_violation(post["fields"], "any-bucket", 5, now=time.time() + 120)
+    assert later == (403, "AccessDenied", "Invalid according to Policy: Policy expired.")
+    other_bucket = post_policy_violation(post["fields"], "other-bucket", 5)
+    assert other_bucket is not None
+    assert other_bucket[0] == 403

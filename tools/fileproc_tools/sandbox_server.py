@@ -36,11 +36,16 @@ GAP 7  SQS queue attributes: RedriveAllowPolicy is stored but never returned
        (Terraform waits for it forever), RedrivePolicy comes back re-spaced
        (a perpetual diff), and every SetQueueAttributes call without a Policy
        deletes the queue's policy.
+GAP 8  Browser-based uploads (presigned POST) are stored whatever their policy
+       says: moto checks neither the expiration nor the conditions (key prefix,
+       Content-Type, content-length-range). The sandbox enforces them as S3 does
+       (the signature itself is not checked: every sandbox key is fake).
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import contextvars
 import fnmatch
 import ipaddress
@@ -51,8 +56,10 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, quote, quote_plus
+from xml.sax.saxutils import escape
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -486,6 +493,92 @@ def fix_sqs_queue_attributes() -> None:
     Queue._set_attributes = set_attributes  # type: ignore[method-assign]
 
 
+# ---------------------------------------------------------------- GAP 8: POST policies
+
+
+def post_policy_violation(
+    form: Mapping[str, str], bucket: str, size: int, now: float | None = None
+) -> tuple[int, str, str] | None:
+    """(HTTP status, S3 error code, message) when a POST upload breaks its policy, else None."""
+    encoded = next((v for k, v in form.items() if k.lower() == "policy"), None)
+    if not encoded:
+        return None
+    policy = json.loads(base64.b64decode(encoded))
+    expires = datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00")).timestamp()
+    if (time.time() if now is None else now) > expires:
+        return 403, "AccessDenied", "Invalid according to Policy: Policy expired."
+    fields = {k.lower(): v for k, v in form.items()} | {"bucket": bucket}
+    covered = set()
+    for condition in policy.get("conditions", []):
+        if isinstance(condition, dict):
+            ((name, expected),) = condition.items()
+            operator, name = "eq", f"${name}"
+        else:
+            operator, name, expected = str(condition[0]).lower(), condition[1], condition[2]
+        if operator == "content-length-range":
+            low, high = int(name), int(expected)
+            if size > high:
+                return (
+                    400,
+                    "EntityTooLarge",
+                    "Your proposed upload exceeds the maximum allowed size",
+                )
+            if size < low:
+                return (
+                    400,
+                    "EntityTooSmall",
+                    "Your proposed upload is smaller than the minimum allowed size",
+                )
+            continue
+        field = str(name).removeprefix("$").lower()
+        covered.add(field)
+        actual = fields.get(field, "")
+        holds = actual.startswith(expected) if operator == "starts-with" else actual == expected
+        if not holds:
+            failed = json.dumps(
+                condition if isinstance(condition, list) else ["eq", name, expected]
+            )
+            return (
+                403,
+                "AccessDenied",
+                f"Invalid according to Policy: Policy Condition failed: {failed}",
+            )
+    # The signature fields (SigV4 and SigV2) and the file are not policy conditions.
+    exempt = {"policy", "x-amz-signature", "awsaccesskeyid", "signature", "file", "bucket"}
+    extra = [
+        k
+        for k in form
+        if k.lower() not in covered | exempt and not k.lower().startswith("x-ignore-")
+    ]
+    if extra:
+        return (
+            403,
+            "AccessDenied",
+            f"Invalid according to Policy: Extra input fields: {', '.join(extra)}",
+        )
+    return None
+
+
+def fix_post_policies() -> None:
+    from moto.s3.responses import S3Response
+
+    original = S3Response._bucket_response_post
+
+    def bucket_response_post(self: Any, request: Any, bucket_name: str) -> Any:
+        form = {k: v for k, v in (self.form_data or {}).items() if k != "file"}
+        violation = post_policy_violation(form, bucket_name, len(self.body or b""))
+        if violation is None:
+            return original(self, request, bucket_name)
+        status, code, message = violation
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f"<Error><Code>{code}</Code><Message>{escape(message)}</Message></Error>"
+        )
+        return status, {"Content-Type": "application/xml"}, body
+
+    S3Response._bucket_response_post = bucket_response_post  # type: ignore[method-assign]
+
+
 def apply_gap_fixes(base_url: str) -> None:
     fix_bucket_policies()
     fix_s3_notifications()
@@ -494,6 +587,7 @@ def apply_gap_fixes(base_url: str) -> None:
     fix_code_locations(base_url)
     fix_event_source_mapping_validation()
     fix_sqs_queue_attributes()
+    fix_post_policies()
 
 
 # ---------------------------------------------------------------- the server
