@@ -260,3 +260,39 @@ def test_layers_are_on_the_path(
     box.client("sqs").send_message(QueueUrl=queue.url, MessageBody="x")
     wait_for(lambda: witness.collect())
     assert witness.seen[0]["greeting"] == "from the layer"
+
+
+PRINTING_HANDLER = """
+    def handler(event, context):
+        print("hello from", context.function_name)
+        if event.get("fail"):
+            raise KeyError("missing")
+        return {"doubled": event["n"] * 2}
+"""
+
+
+def test_invoke_runs_the_function_and_its_output_reaches_its_log_group(
+    box: Sandbox, deploy_function: Callable[..., str]
+) -> None:
+    function = deploy_function(PRINTING_HANDLER)
+    name = function.split(":")[-1]
+    logs = box.client("logs")
+    logs.create_log_group(logGroupName=f"/aws/lambda/{name}")  # Terraform's job in the stack
+    lam = box.client("lambda")
+
+    ok = lam.invoke(FunctionName=name, Payload=json.dumps({"n": 21}))
+    assert json.loads(ok["Payload"].read()) == {"doubled": 42}
+    assert "FunctionError" not in ok
+    failed = lam.invoke(FunctionName=name, Payload=json.dumps({"fail": True}))
+    assert failed["FunctionError"] == "Unhandled"
+    assert json.loads(failed["Payload"].read())["errorType"] == "KeyError"
+
+    def messages() -> list[str]:
+        events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
+        return [event["message"] for event in events]
+
+    wait_for(lambda: sum(m.startswith("REPORT RequestId") for m in messages()) == 2)
+    lines = messages()
+    assert f"hello from {name}" in lines
+    assert any(line.startswith("START RequestId") for line in lines)
+    assert any("KeyError" in line for line in lines)

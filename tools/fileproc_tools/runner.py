@@ -342,6 +342,57 @@ def log_to_logger(config: FunctionConfig, stream: str, message: str) -> None:
     log.info("[%s] %s", config.name, message.rstrip("\n"))
 
 
+class CloudWatchLogs:
+    """A LogSink that also ships function output to the function's log group, as Lambda does.
+
+    Lines are batched and sent every ``interval`` seconds. A log group that does
+    not exist is not created: Terraform owns it, and a group made here would
+    outlive ``terraform destroy``.
+    """
+
+    def __init__(self, endpoint: str, interval: float = 1.0) -> None:
+        self._endpoint = endpoint
+        self._interval = interval
+        self._pending: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+        self._streams: set[tuple[str, str, str]] = set()
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        threading.Thread(target=self._run, name="cloudwatch-logs", daemon=True).start()
+
+    def __call__(self, config: FunctionConfig, stream: str, message: str) -> None:
+        log_to_logger(config, stream, message)
+        event = {"timestamp": int(time.time() * 1000), "message": message.rstrip("\n")}
+        with self._lock:
+            self._pending.setdefault((config.region, config.log_group, stream), []).append(event)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        for (region, group, stream), events in pending.items():
+            if region not in self._clients:
+                self._clients[region] = aws_client("logs", self._endpoint, region)
+            client = self._clients[region]
+            try:
+                if (region, group, stream) not in self._streams:
+                    with contextlib.suppress(client.exceptions.ResourceAlreadyExistsException):
+                        client.create_log_stream(logGroupName=group, logStreamName=stream)
+                    self._streams.add((region, group, stream))
+                client.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events)
+            except client.exceptions.ResourceNotFoundException:
+                continue  # no log group (yet): Lambda's output is lost, as on AWS
+            except ClientError as exc:
+                log.warning("could not ship %d log events to %s: %s", len(events), group, exc)
+
+    def close(self) -> None:
+        self._stop.set()
+        self.flush()
+
+
 @dataclass
 class WorkerSetup:
     interpreter: str
@@ -630,7 +681,9 @@ class LambdaService:
             try:
                 worker = self._start_worker(config)
             except InitFailed as exc:
-                self._sink(config, "init", f"INIT_REPORT Status: error {exc.error}\n")
+                day = datetime.now(UTC).strftime("%Y/%m/%d")
+                stream = f"{day}/[$LATEST]init-errors"
+                self._sink(config, stream, f"INIT_REPORT Status: error {exc.error}\n")
                 return Invocation(request_id, False, error=exc.error)
             except (OSError, CodeIntegrityError, UnsupportedFunction) as exc:
                 log.error("cannot start %s: %s", config.name, exc)

@@ -40,6 +40,9 @@ GAP 8  Browser-based uploads (presigned POST) are stored whatever their policy
        says: moto checks neither the expiration nor the conditions (key prefix,
        Content-Type, content-length-range). The sandbox enforces them as S3 does
        (the signature itself is not checked: every sandbox key is fake).
+GAP 9  Invoke needs Docker in moto; the sandbox runs it with the runner
+       (RequestResponse and DryRun; an Event invocation runs once in the
+       background: async retries and destinations are not emulated).
 """
 
 from __future__ import annotations
@@ -579,6 +582,33 @@ def fix_post_policies() -> None:
     S3Response._bucket_response_post = bucket_response_post  # type: ignore[method-assign]
 
 
+# ---------------------------------------------------------------- GAP 9: Invoke
+
+
+def fix_lambda_invoke(service: Any) -> None:
+    """Route Lambda's Invoke API to the runner (``service``: a runner.LambdaService)."""
+    from moto.awslambda.models import LambdaFunction
+
+    def invoke(self: Any, body: str, request_headers: Any, response_headers: Any) -> bytes:
+        event = json.loads(body) if body else {}
+        kind = request_headers.get("x-amz-invocation-type", "RequestResponse")
+        if kind == "DryRun":
+            return b""
+        if kind == "Event":
+            threading.Thread(
+                target=service.invoke, args=(self.function_arn, event), daemon=True
+            ).start()
+            return b""
+        result = service.invoke(self.function_arn, event)
+        response_headers["x-amz-executed-version"] = "$LATEST"
+        if not result.ok:
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps(result.error).encode()
+        return json.dumps(result.payload).encode()
+
+    LambdaFunction.invoke = invoke  # type: ignore[method-assign]
+
+
 def apply_gap_fixes(base_url: str) -> None:
     fix_bucket_policies()
     fix_s3_notifications()
@@ -665,7 +695,9 @@ class Sandbox:
         apply_gap_fixes(self.endpoint)
         self.started = time.time()
         self.api_port = api_port
-        self.lambda_service = runner.LambdaService(self.endpoint, Path(state_dir))
+        self.logs = runner.CloudWatchLogs(self.endpoint)
+        self.lambda_service = runner.LambdaService(self.endpoint, Path(state_dir), self.logs)
+        fix_lambda_invoke(self.lambda_service)
         self.event_sources = runner.EventSources(self.lambda_service, lambda_regions)
         app = SandboxApp(DomainDispatcherApplication(create_backend_app), self.status)
         self.aws: BaseWSGIServer = make_server(
@@ -697,6 +729,7 @@ class Sandbox:
     def shutdown(self) -> None:
         self.event_sources.stop()
         self.lambda_service.shutdown()
+        self.logs.close()
         self.front.shutdown()
         threading.Thread(target=self.aws.shutdown, daemon=True).start()
 
