@@ -658,8 +658,10 @@ class ApiFront:
         self.server.serve_forever()
 
     def shutdown(self) -> None:
+        """Stop serving (from another thread than the one in serve_forever)."""
         self.gateway.shutdown()
-        threading.Thread(target=self.server.shutdown, daemon=True).start()
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def _handler_class(gateway: ApiGateway) -> type[BaseHTTPRequestHandler]:

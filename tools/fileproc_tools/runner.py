@@ -39,6 +39,7 @@ import threading
 import time
 import urllib.request
 import uuid
+import weakref
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -633,6 +634,7 @@ class LambdaService:
         self._function_concurrency = function_concurrency
         self._pools: dict[str, FunctionPool] = {}
         self._clients: dict[str, Any] = {}
+        self._workers: weakref.WeakSet[Worker] = weakref.WeakSet()
         self._lock = threading.Lock()
 
     def lambda_client(self, region: str) -> Any:
@@ -718,13 +720,20 @@ class LambdaService:
             endpoint=self.endpoint,
             tmp_root=self._tmp_root,
         )
-        return Worker(config, setup, self._sink)
+        worker = Worker(config, setup, self._sink)
+        with self._lock:
+            self._workers.add(worker)
+        return worker
 
     def shutdown(self) -> None:
+        """Stop every execution environment, idle or busy (a busy one fails its invocation)."""
         with self._lock:
             pools = list(self._pools.values())
+            workers = list(self._workers)
         for pool in pools:
             pool.stop_all()
+        for worker in workers:
+            worker.stop()
 
 
 # ---------------------------------------------------------------- SQS event sources

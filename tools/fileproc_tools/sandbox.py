@@ -122,8 +122,15 @@ def is_running(settings: Settings | None = None) -> bool:
 
 
 def _port_taken(port: int) -> bool:
+    # A bind test, not a connect: connecting to a free port of the ephemeral range
+    # can connect the socket to itself and look like a listener.
     with socket.socket() as probe:
-        return probe.connect_ex((HOST, port)) == 0
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            return True
+        return False
 
 
 def _log_tail(settings: Settings, lines: int = 30) -> str:

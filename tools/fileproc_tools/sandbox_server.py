@@ -725,13 +725,19 @@ class Sandbox:
         self.event_sources.start()
         log.info("sandbox: AWS at %s, API front at %s", self.endpoint, self.front.url)
         self.aws.serve_forever()
+        self.aws.server_close()
 
     def shutdown(self) -> None:
+        """Stop everything. Safe in a signal handler: the work runs in another thread,
+        because flushing logs is a request to the server that the main thread serves."""
+        threading.Thread(target=self._stop, name="shutdown", daemon=True).start()
+
+    def _stop(self) -> None:
         self.event_sources.stop()
         self.lambda_service.shutdown()
         self.logs.close()
         self.front.shutdown()
-        threading.Thread(target=self.aws.shutdown, daemon=True).start()
+        self.aws.shutdown()
 
 
 def main(argv: list[str] | None = None) -> int:
