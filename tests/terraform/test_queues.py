@@ -41,11 +41,6 @@ def test_redrive_to_the_processors_own_dlq(
             "deadLetterTargetArn": f"arn:aws:sqs:{region}:{account}:{prefix}-{processor}-dlq",
             "maxReceiveCount": receives,
         }
-    for processor, allow in plan.by_index("aws_sqs_queue_redrive_allow_policy").items():
-        assert json.loads(allow.values["redrive_allow_policy"]) == {
-            "redrivePermission": "byQueue",
-            "sourceQueueArns": [f"arn:aws:sqs:{region}:{account}:{prefix}-{processor}-queue"],
-        }
 
 
 def test_queues_are_encrypted(dev: Plan, prod: Plan) -> None:
