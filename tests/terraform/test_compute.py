@@ -48,8 +48,8 @@ def test_four_functions_with_the_contract_handlers(env_plan: tuple[str, Plan]) -
         assert function["handler"] == f"fileproc.handlers.{role}.handler"
         assert function["runtime"] == "python3.12"
         assert function["architectures"] == [architecture]
-    for key, function in plan.by_index("aws_lambda_function").items():
-        assert function.is_unknown("layers"), key  # the layer version made in this plan
+    for key, resource in plan.by_index("aws_lambda_function").items():
+        assert resource.is_unknown("layers"), key  # the layer version made in this plan
 
 
 def test_functions_use_the_package_zip(dev: Plan, workspace: Workspace) -> None:
@@ -174,5 +174,5 @@ def test_customer_key_encrypts_environment_and_logs(dev: Plan, prod: Plan) -> No
     assert len(groups) == 6  # four functions, API access and execution logs
     for group in groups:
         assert group.is_unknown("kms_key_id"), group.address
-    for function in _functions(dev).values():
-        assert function["kms_key_arn"] is None
+    for values in _functions(dev).values():
+        assert values["kms_key_arn"] is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from tfplan import Plan, statements
 
@@ -28,7 +30,7 @@ def test_bucket_is_versioned_private_and_owner_enforced(env_plan: tuple[str, Pla
     assert ownership["rule"] == [{"object_ownership": "BucketOwnerEnforced"}]
 
 
-def _default_encryption(plan: Plan) -> dict[str, object]:
+def _default_encryption(plan: Plan) -> dict[str, Any]:
     rule = plan.one("aws_s3_bucket_server_side_encryption_configuration").values["rule"]
     assert len(rule) == 1
     return dict(rule[0])
@@ -67,7 +69,7 @@ def test_bucket_policy_denies_requests_without_tls(env_plan: tuple[str, Plan]) -
     assert statement.conditions == {"Bool": {"aws:SecureTransport": "false"}}
 
 
-def _lifecycle_rules(plan: Plan) -> dict[str, dict[str, object]]:
+def _lifecycle_rules(plan: Plan) -> dict[str, dict[str, Any]]:
     rules = plan.one("aws_s3_bucket_lifecycle_configuration").values["rule"]
     return {rule["id"]: rule for rule in rules}
 
