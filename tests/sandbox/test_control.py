@@ -10,6 +10,7 @@ import pytest
 from sandbox_helpers import ROLE_POLICY, Sandbox, free_port, unique, wait_for, zip_of
 
 from fileproc_tools import sandbox
+from fileproc_tools.sandbox.control import port_taken
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +33,7 @@ def group_members(pgid: int) -> set[int]:
 
 
 def port_open(port: int) -> bool:
-    return sandbox._port_taken(port)
+    return port_taken(port)
 
 
 def test_up_is_idempotent_and_down_leaves_nothing_running(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
-"""The moto 5.2.1 gaps that sandbox_server.py closes (GAP 1-6), checked on a live sandbox.
+"""The moto 5.2.1 gaps that sandbox/gaps.py closes (GAP 1-9), checked on a live sandbox.
 
 GAP 3 (moto consuming messages of queues with an event source mapping) shows in
-test_runner.py: every first delivery there has ApproximateReceiveCount 1.
+test_runner.py, where every first delivery has ApproximateReceiveCount 1, and
+GAP 9 (Invoke) in its invoke test.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import requests
 from botocore.exceptions import ClientError
 from sandbox_helpers import Queue, Sandbox, drain, unique, zip_of
 
-from fileproc_tools.sandbox_server import condition_holds, evaluate_bucket_policy
+from fileproc_tools.sandbox.gaps import post_policy_violation
+from fileproc_tools.sandbox.policy import condition_holds, evaluate_bucket_policy
 
 TLS_ONLY = {
     "Sid": "DenyInsecureTransport",
@@ -321,8 +323,6 @@ def test_post_policies_are_enforced(box: Sandbox) -> None:
 
 
 def test_an_expired_post_policy_is_refused(box: Sandbox) -> None:
-    from fileproc_tools.sandbox_server import post_policy_violation
-
     post = presigned_post(box, "any-bucket", expires=60)
     assert post_policy_violation(post["fields"], "any-bucket", 5) is None
     later = post_policy_violation(post["fields"], "any-bucket", 5, now=time.time() + 120)

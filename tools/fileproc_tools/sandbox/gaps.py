@@ -1,20 +1,16 @@
-"""The sandbox process: moto with its gap fixes, the Lambda runner and the API front.
+"""Where moto 5.2.1 differs from AWS for this stack, and how the sandbox closes it.
 
-``python -m fileproc_tools.sandbox_server --port 4566`` serves the AWS APIs on
-loopback (moto's WSGI application, threaded), runs the deployed functions for
-their SQS event sources (``runner.EventSources``) and serves the deployed REST
-APIs on ``--api-port`` (``apifront``). ``fileproc_tools.sandbox`` starts it in
-the background; it stops cleanly on SIGTERM, taking its runtime processes along.
-
-moto 5.2.1 differs from AWS in ways that matter to this stack. Each difference
-is closed in one function below, named GAP n, and tested in
-tests/sandbox/test_gaps.py; no Terraform module knows about any of them:
+Each difference is closed in one function below, named GAP n, applied by the
+sandbox server at start (``apply_gap_fixes``; GAP 9 needs the runner, so the
+server applies it itself) and tested in tests/sandbox/test_gaps.py. They patch
+moto's classes in the sandbox process only; no Terraform module knows about
+any of them:
 
 GAP 1  Bucket policies: moto denies whenever a statement's Condition does not
        hold, even for an Allow, and Deny statements ignore their Condition, so
        the TLS-only deny (aws:SecureTransport = false) denies every request. The
        sandbox evaluates statements as IAM does (conditions, principals,
-       NotAction...). The sandbox is plain HTTP on loopback and plays the part of
+       NotAction..., policy.py). The sandbox is plain HTTP on loopback and plays the part of
        a TLS-terminating front: aws:SecureTransport is "true" unless the request
        says, with ``X-Forwarded-Proto: http``, that it arrived in clear.
 GAP 2  S3 event notifications lack ``sequencer`` and ``versionId``, encode '/'
@@ -47,29 +43,20 @@ GAP 9  Invoke needs Docker in moto; the sandbox runs it with the runner
 
 from __future__ import annotations
 
-import argparse
 import base64
 import contextvars
-import fnmatch
-import ipaddress
 import json
-import logging
 import os
-import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qs, quote, quote_plus
+from urllib.parse import quote, quote_plus
 from xml.sax.saxutils import escape
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from fileproc_tools.sandbox.policy import ACCOUNT_ID, evaluate_bucket_policy
 
-log = logging.getLogger("fileproc.sandbox")
-
-MOTO_VERSION = "5.2.1"
-ACCOUNT_ID = "123456789012"
 # The WSGI environ of the request being served, for policy conditions (GAP 1).
 CURRENT_REQUEST: contextvars.ContextVar[Mapping[str, Any] | None] = contextvars.ContextVar(
     "CURRENT_REQUEST", default=None
@@ -104,128 +91,6 @@ def request_context(environ: Mapping[str, Any] | None) -> dict[str, str]:
         if value:
             context[f"s3:{header}"] = str(value)
     return context
-
-
-_NEGATED = {
-    "StringNotEquals",
-    "StringNotEqualsIgnoreCase",
-    "StringNotLike",
-    "NumericNotEquals",
-    "DateNotEquals",
-    "NotIpAddress",
-    "ArnNotEquals",
-    "ArnNotLike",
-}
-
-
-def _matches(operator: str, actual: str, expected: str) -> bool:
-    """One value against one policy value, for the positive form of an operator."""
-    positive = operator.replace("Not", "", 1) if operator in _NEGATED else operator
-    if positive == "StringEquals":
-        return actual == expected
-    if positive == "StringEqualsIgnoreCase":
-        return actual.lower() == expected.lower()
-    if positive in ("StringLike", "ArnLike", "ArnEquals"):
-        return fnmatch.fnmatchcase(actual, expected)
-    if positive == "Bool":
-        return actual.lower() == expected.lower()
-    if positive.startswith("Numeric"):
-        a, e = float(actual), float(expected)
-        return {
-            "NumericEquals": a == e,
-            "NumericLessThan": a < e,
-            "NumericLessThanEquals": a <= e,
-            "NumericGreaterThan": a > e,
-            "NumericGreaterThanEquals": a >= e,
-        }[positive]
-    if positive == "IpAddress":
-        return ipaddress.ip_address(actual) in ipaddress.ip_network(expected, strict=False)
-    raise UnsupportedCondition(operator)
-
-
-class UnsupportedCondition(Exception):
-    """A condition operator the sandbox does not evaluate (Date*, Binary*, set operators)."""
-
-
-def condition_holds(condition: Mapping[str, Any], context: Mapping[str, str]) -> bool:
-    """IAM's rules: every operator and key must hold; values of one key are ORed
-    (ANDed for negated operators); a missing key fails, except for negated
-    operators, ...IfExists and Null."""
-    for raw_operator, tests in condition.items():
-        if_exists = raw_operator.endswith("IfExists")
-        operator = raw_operator.removesuffix("IfExists")
-        for key, expected in tests.items():
-            values = [str(v) for v in (expected if isinstance(expected, list) else [expected])]
-            actual = context.get(key.lower())
-            if operator == "Null":
-                if (actual is None) != (values[0].lower() == "true"):
-                    return False
-                continue
-            if actual is None:
-                if if_exists or operator in _NEGATED:
-                    continue
-                return False
-            hits = [_matches(operator, actual, value) for value in values]
-            if (not any(hits)) if operator not in _NEGATED else any(hits):
-                return False
-    return True
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def _principal_is_caller(principal: Any) -> bool:
-    """Every sandbox request comes from the one account; services are never the caller."""
-    if principal == "*":
-        return True
-    if not isinstance(principal, dict):
-        return False
-    return any(p == "*" or ACCOUNT_ID in str(p) for p in _as_list(principal.get("AWS", [])))
-
-
-def statement_applies(
-    statement: Mapping[str, Any], action: str, resource: str, context: Mapping[str, str]
-) -> bool:
-    def any_match(patterns: Any, value: str, case: bool) -> bool:
-        if case:
-            return any(fnmatch.fnmatchcase(value, p) for p in _as_list(patterns))
-        return any(fnmatch.fnmatchcase(value.lower(), p.lower()) for p in _as_list(patterns))
-
-    if "NotAction" in statement:
-        if any_match(statement["NotAction"], action, case=False):
-            return False
-    elif not any_match(statement.get("Action", []), action, case=False):
-        return False
-    if "NotResource" in statement:
-        if any_match(statement["NotResource"], resource, case=True):
-            return False
-    elif not any_match(statement.get("Resource", []), resource, case=True):
-        return False
-    if "NotPrincipal" in statement:
-        if _principal_is_caller(statement["NotPrincipal"]):
-            return False
-    elif not _principal_is_caller(statement.get("Principal")):
-        return False
-    return condition_holds(statement.get("Condition") or {}, context)
-
-
-def evaluate_bucket_policy(
-    policy: Mapping[str, Any], action: str, resource: str, context: Mapping[str, str]
-) -> str:
-    """ "DENIED" when a Deny applies, "PERMITTED" when an Allow does, else "NEUTRAL"."""
-    verdict = "NEUTRAL"
-    for statement in _as_list(policy.get("Statement", [])):
-        try:
-            applies = statement_applies(statement, action, resource, context)
-        except UnsupportedCondition as exc:
-            log.warning("bucket policy condition %s is not evaluated; statement skipped", exc)
-            continue
-        if applies and statement.get("Effect") == "Deny":
-            return "DENIED"
-        if applies and statement.get("Effect") == "Allow":
-            verdict = "PERMITTED"
-    return verdict
 
 
 def fix_bucket_policies() -> None:
@@ -618,150 +483,3 @@ def apply_gap_fixes(base_url: str) -> None:
     fix_event_source_mapping_validation()
     fix_sqs_queue_attributes()
     fix_post_policies()
-
-
-# ---------------------------------------------------------------- the server
-
-
-def lambda_regions() -> list[str]:
-    """Regions where something touched Lambda (moto creates region backends on first use)."""
-    from moto.awslambda.models import lambda_backends
-
-    return list(lambda_backends[ACCOUNT_ID].keys())
-
-
-def apigateway_regions() -> list[str]:
-    from moto.apigateway.models import apigateway_backends
-
-    return list(apigateway_backends[ACCOUNT_ID].keys())
-
-
-class SandboxApp:
-    """moto's WSGI application, plus the sandbox's own routes under /_sandbox/."""
-
-    def __init__(self, moto_app: Any, status: Callable[[], dict[str, Any]]) -> None:
-        self._moto = moto_app
-        self._status = status
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        if path.startswith("/_sandbox/"):
-            return self._own(path, environ, start_response)
-        token = CURRENT_REQUEST.set(environ)
-        try:
-            return self._moto(environ, start_response)
-        finally:
-            CURRENT_REQUEST.reset(token)
-
-    def _own(self, path: str, environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        if path == "/_sandbox/health":
-            return _reply(start_response, "200 OK", "application/json", json.dumps(self._status()))
-        if path in (CODE_PATH, LAYER_PATH):
-            arn = parse_qs(environ.get("QUERY_STRING", "")).get("arn", [""])[0]
-            try:
-                body = stored_code(path, arn)
-            except Exception:
-                return _reply(start_response, "404 Not Found", "text/plain", f"no code for {arn}")
-            return _reply(start_response, "200 OK", "application/zip", body)
-        return _reply(start_response, "404 Not Found", "text/plain", "unknown sandbox route")
-
-
-def _reply(start_response: Any, status: str, content_type: str, body: str | bytes) -> list[bytes]:
-    data = body.encode() if isinstance(body, str) else body
-    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(data)))])
-    return [data]
-
-
-class KeepAliveHandler(WSGIRequestHandler):
-    # HTTP/1.1 keeps SDK connections open; werkzeug's default closes each one.
-    protocol_version = "HTTP/1.1"
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        if str(code).startswith(("4", "5")):
-            super().log_request(code, size)
-
-
-class Sandbox:
-    """The running pieces: the AWS endpoint, the Lambda runner and the API front."""
-
-    def __init__(self, host: str, port: int, api_port: int, state_dir: str) -> None:
-        from pathlib import Path
-
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-
-        from fileproc_tools import apifront, runner
-
-        self.endpoint = f"http://{host}:{port}"
-        apply_gap_fixes(self.endpoint)
-        self.started = time.time()
-        self.api_port = api_port
-        self.logs = runner.CloudWatchLogs(self.endpoint)
-        self.lambda_service = runner.LambdaService(self.endpoint, Path(state_dir), self.logs)
-        fix_lambda_invoke(self.lambda_service)
-        self.event_sources = runner.EventSources(self.lambda_service, lambda_regions)
-        app = SandboxApp(DomainDispatcherApplication(create_backend_app), self.status)
-        self.aws: BaseWSGIServer = make_server(
-            host, port, app, threaded=True, request_handler=KeepAliveHandler
-        )
-        self.front = apifront.ApiFront(
-            host, api_port, self.endpoint, self.lambda_service, apigateway_regions
-        )
-
-    def status(self) -> dict[str, Any]:
-        return {
-            "status": "ok",
-            "pid": os.getpid(),
-            "moto": MOTO_VERSION,
-            "endpoint": self.endpoint,
-            "api_endpoint": self.front.url,
-            "uptime_seconds": round(time.time() - self.started, 1),
-            "event_source_mappings": [m.__dict__ for m in self.event_sources.mappings],
-        }
-
-    def serve(self) -> None:
-        threading.Thread(target=self.front.serve_forever, name="api-front", daemon=True).start()
-        # Ready before the first invocation, which would otherwise wait for the copy.
-        threading.Thread(target=self.lambda_service.runtimes.ensure_sdk, daemon=True).start()
-        self.event_sources.start()
-        log.info("sandbox: AWS at %s, API front at %s", self.endpoint, self.front.url)
-        self.aws.serve_forever()
-        self.aws.server_close()
-
-    def shutdown(self) -> None:
-        """Stop everything. Safe in a signal handler: the work runs in another thread,
-        because flushing logs is a request to the server that the main thread serves."""
-        threading.Thread(target=self._stop, name="shutdown", daemon=True).start()
-
-    def _stop(self) -> None:
-        self.event_sources.stop()
-        self.lambda_service.shutdown()
-        self.logs.close()
-        self.front.shutdown()
-        self.aws.shutdown()
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("SANDBOX_PORT", 4566)))
-    parser.add_argument("--api-port", type=int, default=None, help="default: --port + 1")
-    parser.add_argument("--state-dir", default=".sandbox", help="code cache and runtime files")
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    sandbox = Sandbox(args.host, args.port, args.api_port or args.port + 1, args.state_dir)
-
-    def stop(signum: int, _frame: Any) -> None:
-        log.info("sandbox: stopping on signal %d", signum)
-        sandbox.shutdown()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    sandbox.serve()
-    log.info("sandbox: stopped")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,6 +1,6 @@
 """Start, stop and inspect the local sandbox: ``make sandbox-up | sandbox-down | sandbox-status``.
 
-``up`` starts ``python -m fileproc_tools.sandbox_server`` detached (its own
+``up`` starts ``python -m fileproc_tools.sandbox.server`` detached (its own
 session, so that it outlives ``make`` and ``down`` can stop it with everything
 it started), writes its pid and log under ``.sandbox/`` and waits until it
 answers; a second ``up`` finds it running and does nothing. ``down`` stops the
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_PORT = 4566
 HOST = "127.0.0.1"
 START_TIMEOUT_SECONDS = 60.0
@@ -121,7 +121,7 @@ def is_running(settings: Settings | None = None) -> bool:
     return pid is not None and answer is not None and answer.get("pid") == pid and _alive(pid)
 
 
-def _port_taken(port: int) -> bool:
+def port_taken(port: int) -> bool:
     # A bind test, not a connect: connecting to a free port of the ephemeral range
     # can connect the socket to itself and look like a listener.
     with socket.socket() as probe:
@@ -147,7 +147,7 @@ def up(settings: Settings | None = None, timeout: float = START_TIMEOUT_SECONDS)
     if is_running(settings):
         return settings.endpoint
     for port in (settings.port, settings.api_port):
-        if _port_taken(port):
+        if port_taken(port):
             raise SandboxError(
                 f"port {port} is taken by another program; stop it or choose other ports "
                 "(SANDBOX_PORT, SANDBOX_API_PORT)"
@@ -156,7 +156,7 @@ def up(settings: Settings | None = None, timeout: float = START_TIMEOUT_SECONDS)
     command = [
         sys.executable,
         "-m",
-        "fileproc_tools.sandbox_server",
+        "fileproc_tools.sandbox.server",
         "--host",
         HOST,
         "--port",
@@ -277,7 +277,3 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  log:          {info['log']}")
     print(f"  state:        {info['state_dir']}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
