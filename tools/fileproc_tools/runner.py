@@ -750,6 +750,7 @@ class QueueMapping:
     batching_window_seconds: int
     max_concurrency: int | None
     report_item_failures: bool
+    filtered: bool = False  # FilterCriteria: not emulated, every message is delivered
 
     @classmethod
     def from_api(cls, esm: Mapping[str, Any]) -> QueueMapping:
@@ -762,6 +763,7 @@ class QueueMapping:
             max_concurrency=(esm.get("ScalingConfig") or {}).get("MaximumConcurrency"),
             report_item_failures="ReportBatchItemFailures"
             in (esm.get("FunctionResponseTypes") or []),
+            filtered=bool((esm.get("FilterCriteria") or {}).get("Filters")),
         )
 
     @property
@@ -991,6 +993,12 @@ class EventSources:
                 )
         for key, mapping in wanted.items():
             if key not in self._pollers and not self._stop.is_set():
+                if mapping.filtered:
+                    log.warning(
+                        "%s has FilterCriteria, which the sandbox does not apply: "
+                        "every message goes to the function",
+                        mapping.uuid,
+                    )
                 poller = QueuePoller(mapping, self._service)
                 poller.start()
                 self._pollers[key] = poller
