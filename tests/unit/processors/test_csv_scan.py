@@ -1,0 +1,127 @@
+"""The block scanner gives exactly what csv.reader gives: records, errors, line numbers.
+
+``profile_text`` (the scanner's fast path) is compared with ``profile`` over a
+plain csv.reader, the reference, on texts built to hit every case: quoted
+fields with delimiters, doubled quotes and line breaks, CRLF and lone CR line
+ends, blank lines, ragged and malformed records, fields over csv's size limit,
+and blocks small enough that they cut records everywhere.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from typing import Any
+
+import pytest
+
+from fileproc.processors import csv_profile, csv_scan
+
+CELLS = ["1", "22", "-3", "4.5", "", "true", "False", "2024-01-02", "2024-01-02T03:04:05Z",
+         "text", "two words", "x;y"]  # fmt: skip
+QUOTED = ['"a,b"', '"say ""hi"""', '"line\nbreak"', '"crlf\r\ninside"', '""', '"7"']
+BROKEN = ['"bad"tail', '"unterminated']
+
+
+def reference(text: str, delimiter: str = ",") -> dict[str, Any]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    return csv_profile.profile(reader)
+
+
+def fast(text: str, delimiter: str = ",") -> dict[str, Any]:
+    return csv_profile.profile_text(
+        io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"'
+    )
+
+
+def random_csv(rng: random.Random, *, rows: int, width: int, broken: bool) -> str:
+    lines = []
+    for _ in range(rows):
+        roll = rng.random()
+        if roll < 0.05:
+            lines.append("")  # a blank line
+            continue
+        fields = width + (rng.choice([-1, 1]) if roll < 0.1 else 0)  # ragged
+        cells = []
+        for _ in range(max(1, fields)):
+            pick = rng.random()
+            if pick < 0.15:
+                cells.append(rng.choice(QUOTED))
+            elif broken and pick < 0.18:
+                cells.append(rng.choice(BROKEN))
+            else:
+                cells.append(rng.choice(CELLS))
+        lines.append(",".join(cells))
+    ending = rng.choice(["\n", "\r\n"])
+    text = ending.join(lines) + rng.choice([ending, ""])
+    if broken and rng.random() < 0.3:
+        text = text.replace("\n", "\r", 1)  # a lone CR somewhere
+    return text
+
+
+@pytest.mark.parametrize("block_chars", [16, 64, 1000, 1 << 20])
+@pytest.mark.parametrize("seed", range(12))
+def test_same_profile_as_csv_reader(
+    seed: int, block_chars: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(csv_scan, "BLOCK_CHARS", block_chars)
+    rng = random.Random(seed)
+    text = random_csv(rng, rows=rng.randint(1, 400), width=rng.randint(1, 6), broken=seed % 2 == 1)
+
+    assert fast(text) == reference(text)
+
+
+def test_plain_text_is_split_without_csv_reader(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The fast path must really be taken for lines without quotes.
+    text = "a,b\n" + "".join(f"{index},{index * 2}\n" for index in range(1000))
+    pieces = list(
+        csv_scan.Scanner(
+            io.StringIO(text, newline=""), delimiter=",", quotechar='"', on_malformed=print
+        )
+    )
+
+    assert pieces == [[csv_scan.PlainLines(text.splitlines())]]
+
+
+def test_quoted_records_and_line_numbers_across_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(csv_scan, "BLOCK_CHARS", 8)
+    text = 'h1,h2\n1,"multi\nline\nfield"\n2,plain\n3,"bad"x\n4,"open\n'
+    malformed: list[tuple[int, str]] = []
+    scanner = csv_scan.Scanner(
+        io.StringIO(text, newline=""),
+        delimiter=",",
+        quotechar='"',
+        on_malformed=lambda line, error: malformed.append((line, error)),
+    )
+
+    records = []
+    for pieces in scanner:
+        for piece in pieces:
+            if isinstance(piece, csv_scan.PlainLines):
+                records += [line.split(",") for line in piece.lines]
+            else:
+                records += piece
+
+    assert records == [["h1", "h2"], ["1", "multi\nline\nfield"], ["2", "plain"]]
+    assert [line for line, _ in malformed] == [6, 7]
+    assert "expected after" in malformed[0][1]
+    assert "unexpected end of data" in malformed[1][1]
+
+
+def test_field_over_the_size_limit_is_malformed_as_csv_says() -> None:
+    limit = csv.field_size_limit()
+    text = f"a,b\n1,{'x' * (limit + 1)}\n2,3\n"
+
+    result = fast(text)
+
+    assert result == reference(text)
+    assert result["malformed_rows"]["count"] == 1
+    assert result["rows"] == 1
+
+
+def test_lone_carriage_returns_end_lines_as_in_csv() -> None:
+    text = 'a,b\r1,2\r3,"x\ry"\r4,5\r'
+
+    assert fast(text) == reference(text)
+    assert fast(text)["rows"] == 3
