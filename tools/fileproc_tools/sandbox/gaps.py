@@ -39,6 +39,15 @@ GAP 8  Browser-based uploads (presigned POST) are stored whatever their policy
 GAP 9  Invoke needs Docker in moto; the sandbox runs it with the runner
        (RequestResponse and DryRun; an Event invocation runs once in the
        background: async retries and destinations are not emulated).
+GAP 10 AWS Backup selections are not implemented (the provider retries the
+       500 until its timeout), so a backup plan could not be deployed here.
+       The sandbox stores them (Create/Get/List/Delete) and, as AWS does,
+       refuses to delete a plan that still has selections. ListTags also
+       misreads the ARN of a path without the trailing slash (the Go SDK's
+       form), so Terraform saw no tags on plans and vaults.
+GAP 11 IAM has none of AWS's managed policies unless asked (attaching
+       AWSBackupServiceRolePolicyForBackup fails with NoSuchEntity); the
+       sandbox asks moto to load them.
 """
 
 from __future__ import annotations
@@ -49,10 +58,11 @@ import json
 import os
 import threading
 import time
+import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, unquote
 from xml.sax.saxutils import escape
 
 from fileproc_tools.sandbox.policy import ACCOUNT_ID, evaluate_bucket_policy
@@ -474,6 +484,101 @@ def fix_lambda_invoke(service: Any) -> None:
     LambdaFunction.invoke = invoke  # type: ignore[method-assign]
 
 
+# ---------------------------------------------------------------- GAP 10: backup selections
+
+
+def fix_backup_selections() -> None:
+    from moto.backup.exceptions import InvalidRequestException, ResourceNotFoundException
+    from moto.backup.models import BackupBackend
+    from moto.backup.responses import BackupResponse
+
+    def selections(backend: Any, plan_id: str) -> dict[str, dict[str, Any]]:
+        backend.get_backup_plan(backup_plan_id=plan_id, version_id=None)  # 404 without a plan
+        stored: dict[str, dict[str, dict[str, Any]]] = backend.__dict__.setdefault(
+            "_sandbox_selections", {}
+        )
+        return stored.setdefault(plan_id, {})
+
+    def path_ids(path: str) -> tuple[str, str]:
+        # /backup/plans/<plan id>/selections/[<selection id>]
+        parts = path.split("?")[0].strip("/").split("/")
+        return parts[2], parts[4] if len(parts) > 4 else ""
+
+    def find(response: Any) -> dict[str, Any]:
+        plan_id, selection_id = path_ids(response.path)
+        found = selections(response.backup_backend, plan_id).get(selection_id)
+        if found is None:
+            raise ResourceNotFoundException(msg=f"Backup selection {selection_id} not found")
+        return found
+
+    def create_backup_selection(self: Any) -> str:
+        plan_id, _ = path_ids(self.path)
+        params = json.loads(self.body)
+        selection = {
+            "SelectionId": str(uuid.uuid4()),
+            "BackupPlanId": plan_id,
+            "BackupSelection": params["BackupSelection"],
+            "CreationDate": time.time(),
+            "CreatorRequestId": params.get("CreatorRequestId"),
+        }
+        selections(self.backup_backend, plan_id)[selection["SelectionId"]] = selection
+        return json.dumps(
+            {k: selection[k] for k in ("SelectionId", "BackupPlanId", "CreationDate")}
+        )
+
+    def get_backup_selection(self: Any) -> str:
+        return json.dumps(find(self))
+
+    def delete_backup_selection(self: Any) -> str:
+        plan_id, selection_id = path_ids(self.path)
+        find(self)
+        del selections(self.backup_backend, plan_id)[selection_id]
+        return "{}"
+
+    def list_backup_selections(self: Any) -> str:
+        plan_id, _ = path_ids(self.path)
+        listed = [
+            {
+                "SelectionId": s["SelectionId"],
+                "SelectionName": s["BackupSelection"]["SelectionName"],
+                "BackupPlanId": plan_id,
+                "CreationDate": s["CreationDate"],
+                "CreatorRequestId": s["CreatorRequestId"],
+                "IamRoleArn": s["BackupSelection"]["IamRoleArn"],
+            }
+            for s in selections(self.backup_backend, plan_id).values()
+        ]
+        return json.dumps({"BackupSelectionsList": listed})
+
+    original_delete_plan = BackupBackend.delete_backup_plan
+
+    def delete_backup_plan(self: Any, backup_plan_id: str) -> Any:
+        if self.__dict__.get("_sandbox_selections", {}).get(backup_plan_id):
+            raise InvalidRequestException(
+                msg="Related backup plan selections must be deleted prior to backup plan deletion"
+            )
+        return original_delete_plan(self, backup_plan_id)
+
+    def list_tags(self: Any) -> str:
+        arn = unquote(self.path.split("?")[0].split("/tags/", 1)[1].rstrip("/"))
+        return json.dumps({"Tags": self.backup_backend.list_tags(resource_arn=arn)})
+
+    BackupResponse.list_tags = list_tags  # type: ignore[method-assign]
+    BackupResponse.create_backup_selection = create_backup_selection  # type: ignore[attr-defined]
+    BackupResponse.get_backup_selection = get_backup_selection  # type: ignore[attr-defined]
+    BackupResponse.delete_backup_selection = delete_backup_selection  # type: ignore[attr-defined]
+    BackupResponse.list_backup_selections = list_backup_selections  # type: ignore[attr-defined]
+    BackupBackend.delete_backup_plan = delete_backup_plan  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------- GAP 11: managed policies
+
+
+def fix_aws_managed_policies() -> None:
+    # Read when moto first builds the IAM backend, so before any request.
+    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+
+
 def apply_gap_fixes(base_url: str) -> None:
     fix_bucket_policies()
     fix_s3_notifications()
@@ -483,3 +588,5 @@ def apply_gap_fixes(base_url: str) -> None:
     fix_event_source_mapping_validation()
     fix_sqs_queue_attributes()
     fix_post_policies()
+    fix_backup_selections()
+    fix_aws_managed_policies()
