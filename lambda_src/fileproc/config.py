@@ -77,6 +77,10 @@ class Settings:
     upload_url_ttl_seconds: int = 900
     allowed_origins: tuple[str, ...] = ("*",)
     environment: str = "dev"
+    # The queue's maxReceiveCount: on that delivery a failing message goes to
+    # the DLQ, so the record says FAILED (retryable) instead of PROCESSING.
+    # None when unknown (the record then stays PROCESSING until a redrive).
+    max_receive_count: int | None = None
 
     def max_bytes(self, category: Category) -> int:
         return {
@@ -134,6 +138,7 @@ class Settings:
             ),
             allowed_origins=origins or ("*",),
             environment=env.get("ENVIRONMENT", "dev"),
+            max_receive_count=_int(env, "MAX_RECEIVE_COUNT", 0, 0, 1000) or None,
         )
 
 

@@ -18,8 +18,11 @@ How each kind of failure ends:
   message as a batch item failure; SQS redelivers it after the visibility
   timeout and moves it to the DLQ after N receives, where an alarm fires and a
   redrive recovers it once the cause is fixed. The record stays PROCESSING and
-  the next attempt takes it over. These are faults of the platform, not of
-  the file, so they must not end the file as FAILED.
+  the next attempt takes it over; on the last delivery (MAX_RECEIVE_COUNT, the
+  queue's maxReceiveCount) it says FAILED with type RetriesExhausted and
+  retryable true, so nobody waits on a PROCESSING that will not end, and the
+  redriven message takes the record over again. These are faults of the
+  platform, not of the file, so they never end the file as FAILED for good.
 - Anything else (a bug, or a library blowing up on a strange file), and
   DynamoDB refusing the record (an item over 400 KB): FAILED with type
   "InternalError" and the exception in the message, acknowledged. Retrying
@@ -73,6 +76,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 INTERNAL_ERROR = "InternalError"
+RETRIES_EXHAUSTED = "RetriesExhausted"
 _PLURAL = {Category.IMAGE: "images", Category.DOCUMENT: "documents", Category.DATA: "data files"}
 # Standard retry mode: AWS's recommended backoff for throttling and 5xx inside
 # one attempt, before a failure becomes an SQS redelivery.
@@ -123,7 +127,14 @@ def make_sqs_handler(
             correlation_id=record.message_id,
             receive_count=record.attributes.approximate_receive_count,
         ):
-            handle_message(record.body, category, process, settings, clients)
+            handle_message(
+                record.body,
+                category,
+                process,
+                settings,
+                clients,
+                delivery=int(record.attributes.approximate_receive_count),
+            )
 
     @logger.inject_lambda_context(clear_state=True)
     @tracer.capture_lambda_handler(capture_response=False)
@@ -138,9 +149,18 @@ def make_sqs_handler(
 
 
 def handle_message(
-    body: str, category: Category, process: Processor, settings: Settings, clients: Clients
+    body: str,
+    category: Category,
+    process: Processor,
+    settings: Settings,
+    clients: Clients,
+    *,
+    delivery: int = 1,
 ) -> list[Outcome]:
-    """Every S3 event record of one SQS message body, in order."""
+    """Every S3 event record of one SQS message body, in order.
+
+    delivery: the message's receive count (1 on its first delivery).
+    """
     try:
         events = parse_body(body)
     except InvalidMessage as exc:
@@ -152,7 +172,10 @@ def handle_message(
         return []
     if not events:
         logger.info("S3 test event: nothing to process")
-    return [handle_record(event, category, process, settings, clients) for event in events]
+    return [
+        handle_record(event, category, process, settings, clients, delivery=delivery)
+        for event in events
+    ]
 
 
 @tracer.capture_method(capture_response=False)
@@ -162,6 +185,8 @@ def handle_record(
     process: Processor,
     settings: Settings,
     clients: Clients,
+    *,
+    delivery: int = 1,
 ) -> Outcome:
     """Process, delete or skip the file of one S3 event record."""
     key = event.key
@@ -189,7 +214,15 @@ def handle_record(
                 observability.count(observability.EVENTS_SKIPPED)
                 return Outcome.SKIPPED
             return _attempt(
-                claim, records, event, category, file_category, process, settings, clients
+                claim,
+                records,
+                event,
+                category,
+                file_category,
+                process,
+                settings,
+                clients,
+                delivery,
             )
         except Exception as exc:
             # Whatever escapes fails this SQS message only; SQS redelivers it.
@@ -220,6 +253,7 @@ def _attempt(
     process: Processor,
     settings: Settings,
     clients: Clients,
+    delivery: int,
 ) -> Outcome:
     started = time.perf_counter()
     content_type: str | None = None
@@ -253,13 +287,18 @@ def _attempt(
         return _fail(records, attempt, file_category, exc.as_record(), content_type)
     except ClientError as exc:
         if not _record_refused(exc):
-            raise  # AWS said no (throttled, down, access denied...): SQS redelivers
+            # AWS said no (throttled, down, access denied...): SQS redelivers
+            _give_up_if_last(records, attempt, file_category, exc, delivery, settings)
+            raise
         logger.exception("DynamoDB refused the record: recording the file as FAILED")
         return _fail(records, attempt, file_category, _internal_error(exc), content_type)
-    except BotoCoreError:
-        raise  # a connection, timeout or stream error of an AWS call: SQS redelivers
+    except BotoCoreError as exc:
+        # a connection, timeout or stream error of an AWS call: SQS redelivers
+        _give_up_if_last(records, attempt, file_category, exc, delivery, settings)
+        raise
     except Exception as exc:
         if is_transient(exc):
+            _give_up_if_last(records, attempt, file_category, exc, delivery, settings)
             raise
         logger.exception("Unexpected error: recording the file as FAILED")
         return _fail(records, attempt, file_category, _internal_error(exc), content_type)
@@ -275,6 +314,33 @@ def _record_refused(exc: ClientError) -> bool:
     the same file would be refused on every retry."""
     code = exc.response.get("Error", {}).get("Code")
     return exc.operation_name == "UpdateItem" and code == "ValidationException"
+
+
+def _give_up_if_last(
+    records: Records,
+    attempt: Attempt,
+    category: Category,
+    exc: Exception,
+    delivery: int,
+    settings: Settings,
+) -> None:
+    """On the delivery after which SQS moves the message to the DLQ, record FAILED
+    (retryable) so the record says what happened; the caller still re-raises."""
+    limit = settings.max_receive_count
+    if limit is None or delivery < limit:
+        return
+    cause = f"{type(exc).__name__}: {exc}"[:500]
+    error = {
+        "type": RETRIES_EXHAUSTED,
+        "message": f"gave up after {delivery} deliveries ({cause}); the message is in the "
+        "dead-letter queue: redrive it once the cause is fixed",
+        "retryable": True,
+    }
+    try:
+        _fail(records, attempt, category, error, None)
+    except Exception:
+        # The message goes to the DLQ all the same; the record stays PROCESSING.
+        logger.warning("Could not record the give-up", exc_info=True)
 
 
 def _internal_error(exc: Exception) -> dict[str, Any]:

@@ -221,18 +221,27 @@ class Records:
         if outcome.applied:
             return Attempt(file_id, sequencer, 1)
         old = outcome.old or self.get(file_id) or {}
-        if old.get("sequencer") == sequencer and old.get("status") == Status.PROCESSING:
+        if old.get("sequencer") == sequencer and _unfinished(old):
             return self._retry(file_id, sequencer, category, now)
         return Skip(_skip_reason(old, sequencer))
 
     def _retry(self, file_id: str, sequencer: str, category: str, now: str) -> Attempt | Skip:
         """Another attempt at an event whose last attempt never finished (a timeout,
-        a crash, a transient error)."""
+        a crash, a transient error) or gave up on a transient error (FAILED with
+        error.retryable, the message then redriven from the DLQ)."""
         update = _Update()
         update.set_status(Status.PROCESSING, category)
         update.set("updated_at", now)
         update.add("attempts", 1)
-        outcome = self._write(file_id, update, self._ours(update, sequencer), return_new=True)
+        update.remove("error")
+        status, error = update.name("status"), update.name("error")
+        condition = (
+            f"{update.name('sequencer')} = {update.value(sequencer)}"
+            f" AND ({status} = {update.value(Status.PROCESSING)}"
+            f" OR ({status} = {update.value(Status.FAILED)}"
+            f" AND {error}.{update.name('retryable')} = {update.value(True)}))"
+        )
+        outcome = self._write(file_id, update, condition, return_new=True)
         if not outcome.applied:
             return Skip(_skip_reason(outcome.old or self.get(file_id) or {}, sequencer))
         return Attempt(file_id, sequencer, int((outcome.new or {}).get("attempts", 1)))
@@ -348,6 +357,18 @@ class Records:
 
 def _deserialize(item: Mapping[str, Any]) -> dict[str, Any]:
     return {name: _DESERIALIZER.deserialize(value) for name, value in item.items()}
+
+
+def _unfinished(old: Mapping[str, Any]) -> bool:
+    """Still being processed, or given up on for a reason a retry may cure."""
+    if old.get("status") == Status.PROCESSING:
+        return True
+    error = old.get("error")
+    return (
+        old.get("status") == Status.FAILED
+        and isinstance(error, Mapping)
+        and (error.get("retryable") is True)
+    )
 
 
 def _skip_reason(old: Mapping[str, Any], sequencer: str) -> str:

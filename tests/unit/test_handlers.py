@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import io
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -120,6 +121,30 @@ def test_a_transient_error_fails_exactly_that_message(
     )
     assert handler(sqs_event(redelivery), lambda_context) == {"batchItemFailures": []}
     assert status(aws, "uploads/b.png") == ("PROCESSED", 2)
+
+
+def test_the_receive_count_tells_the_last_delivery(
+    aws: Aws,
+    uploads: Uploads,
+    process: FakeProcessor,
+    lambda_context: FakeLambdaContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ApproximateReceiveCount = MAX_RECEIVE_COUNT: the message goes to the DLQ after
+    this failure, and the record says FAILED (retryable) instead of PROCESSING."""
+    settings = Settings.from_env({**os.environ, "MAX_RECEIVE_COUNT": "5"})
+    clients = Clients(s3=aws.s3, dynamodb=aws.dynamodb)
+    handler = make_sqs_handler(Category.IMAGE, process, settings=settings, clients=clients)
+    body = notification(uploads.put("uploads/a.png", PNG))
+    failing_for(aws, monkeypatch, "uploads/a.png", SERVER_FAULT)
+    for count, expected in ((4, "PROCESSING"), (5, "FAILED")):
+        message = sqs_message(body, receive_count=count)
+        response = handler(sqs_event(message), lambda_context)
+        assert response == {"batchItemFailures": [{"itemIdentifier": message["messageId"]}]}
+        item = Records(aws.dynamodb, aws.table).get(file_id_for_key(aws.bucket, "uploads/a.png"))
+        assert item is not None
+        assert item["status"] == expected
+    assert item["error"]["type"] == "RetriesExhausted"
 
 
 def test_a_batch_that_fails_entirely_is_reported_not_raised(

@@ -478,6 +478,105 @@ def test_transient_errors_propagate_and_the_retry_takes_over(
     assert (item["status"], item["attempts"]) == ("PROCESSED", 2)
 
 
+SLOW_DOWN = ClientError(
+    {"Error": {"Code": "SlowDown"}, "ResponseMetadata": {"HTTPStatusCode": 503}}, "GetObject"
+)
+
+
+def _run_at(record: dict[str, Any], settings: Settings, clients: Clients, delivery: int) -> Outcome:
+    [event] = parse_body(notification(record))
+    return handle_record(
+        event, Category.IMAGE, FakeProcessor(), settings, clients, delivery=delivery
+    )
+
+
+def test_the_last_delivery_records_failed_retryable_and_still_redelivers(
+    aws: Aws,
+    uploads: Uploads,
+    settings: Settings,
+    clients: Clients,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On the receive after which SQS moves the message to the DLQ, the record says so
+    (FAILED, retryable) rather than staying PROCESSING forever; the message still fails."""
+    settings = dataclasses.replace(settings, max_receive_count=3)
+    record = uploads.put("uploads/a.png", PNG)
+    with monkeypatch.context() as patch:
+        patch.setattr(aws.s3, "get_object", lambda **_: (_ for _ in ()).throw(SLOW_DOWN))
+        for delivery in (1, 2):
+            with pytest.raises(ClientError):
+                _run_at(record, settings, clients, delivery)
+            item = stored(aws, "uploads/a.png")
+            assert item is not None
+            assert (item["status"], item["attempts"]) == ("PROCESSING", delivery)
+        with pytest.raises(ClientError, match="SlowDown"):
+            _run_at(record, settings, clients, 3)
+    item = stored(aws, "uploads/a.png")
+    assert item is not None
+    assert item["status"] == "FAILED"
+    assert item["attempts"] == 3
+    assert item["error"]["type"] == "RetriesExhausted"
+    assert item["error"]["retryable"] is True
+    assert "gave up after 3 deliveries" in item["error"]["message"]
+    assert "SlowDown" in item["error"]["message"]
+    assert "redrive" in item["error"]["message"]
+    # The redriven message (a new message: its receive count starts again) takes over.
+    assert _run_at(record, settings, clients, 1) is Outcome.PROCESSED
+    item = stored(aws, "uploads/a.png")
+    assert item is not None
+    assert (item["status"], item["attempts"]) == ("PROCESSED", 4)
+    assert "error" not in item
+
+
+def test_without_max_receive_count_the_record_stays_processing(
+    aws: Aws,
+    uploads: Uploads,
+    settings: Settings,
+    clients: Clients,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert settings.max_receive_count is None
+    record = uploads.put("uploads/a.png", PNG)
+    monkeypatch.setattr(aws.s3, "get_object", lambda **_: (_ for _ in ()).throw(SLOW_DOWN))
+    with pytest.raises(ClientError):
+        _run_at(record, settings, clients, 50)
+    item = stored(aws, "uploads/a.png")
+    assert item is not None
+    assert item["status"] == "PROCESSING"
+
+
+def test_a_permanent_failure_is_not_retaken_by_a_redelivery(
+    aws: Aws, uploads: Uploads, settings: Settings, clients: Clients
+) -> None:
+    record = uploads.put("uploads/a.png", PDF)  # a PDF named .png: ContentMismatch
+    assert _run_at(record, settings, clients, 1) is Outcome.FAILED
+    assert _run_at(record, settings, clients, 1) is Outcome.SKIPPED
+    item = stored(aws, "uploads/a.png")
+    assert item is not None
+    assert (item["status"], item["attempts"]) == ("FAILED", 1)
+    assert item["error"]["retryable"] is False
+
+
+def test_a_give_up_that_cannot_be_recorded_still_redelivers(
+    aws: Aws,
+    uploads: Uploads,
+    settings: Settings,
+    clients: Clients,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = dataclasses.replace(settings, max_receive_count=1)
+    record = uploads.put("uploads/a.png", PNG)
+    monkeypatch.setattr(aws.s3, "get_object", lambda **_: (_ for _ in ()).throw(SLOW_DOWN))
+    monkeypatch.setattr(
+        Records, "fail", lambda *_, **__: (_ for _ in ()).throw(RuntimeError("table gone"))
+    )
+    with pytest.raises(ClientError, match="SlowDown"):
+        _run_at(record, settings, clients, 1)
+    item = stored(aws, "uploads/a.png")
+    assert item is not None
+    assert item["status"] == "PROCESSING"
+
+
 @pytest.mark.parametrize(
     "error",
     [
