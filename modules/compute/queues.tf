@@ -57,6 +57,18 @@ resource "aws_sqs_queue" "this" {
   depends_on = [aws_sqs_queue.dlq]
 }
 
+# Only the processor's own queue may dead-letter into its DLQ: another queue
+# of the account naming this DLQ in its redrive policy is refused.
+resource "aws_sqs_queue_redrive_allow_policy" "dlq" {
+  for_each = local.processors
+
+  queue_url = aws_sqs_queue.dlq[each.key].id
+  redrive_allow_policy = jsonencode({
+    redrivePermission = "byQueue"
+    sourceQueueArns   = [local.queue_arns[each.key]]
+  })
+}
+
 data "aws_iam_policy_document" "queue" {
   for_each = local.processors
 

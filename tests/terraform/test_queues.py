@@ -43,6 +43,24 @@ def test_redrive_to_the_processors_own_dlq(
         }
 
 
+def test_each_dlq_accepts_only_its_own_queue(env_plan: tuple[str, Plan]) -> None:
+    env, plan = env_plan
+    account = plan.one("aws_s3_bucket").values["bucket"].rsplit("-", 1)[1]
+    allows = plan.by_index("aws_sqs_queue_redrive_allow_policy")
+    assert set(allows) == set(PROCESSORS)
+    for processor, allow in allows.items():
+        assert json.loads(allow.values["redrive_allow_policy"]) == {
+            "redrivePermission": "byQueue",
+            "sourceQueueArns": [
+                f"arn:aws:sqs:us-east-1:{account}:fileproc-{env}-{processor}-queue"
+            ],
+        }
+    # Set on the processor's own DLQ (whose URL is known only after apply).
+    assert "aws_sqs_queue.dlq" in plan.references(
+        "compute", "aws_sqs_queue_redrive_allow_policy.dlq", "queue_url"
+    )
+
+
 def test_queues_are_encrypted(dev: Plan, prod: Plan) -> None:
     for resource in dev.of_type("aws_sqs_queue"):
         assert resource.values["sqs_managed_sse_enabled"] is True, resource.address
