@@ -57,6 +57,13 @@ locals {
     POWERTOOLS_METRICS_NAMESPACE = var.project
     ENVIRONMENT                  = var.environment
   }
+
+  # Only the processors read a queue: the delivery with this receive count is
+  # a message's last before the DLQ, so the code records the file FAILED
+  # (retryable) then rather than leaving it PROCESSING.
+  processor_environment = {
+    MAX_RECEIVE_COUNT = tostring(var.max_receive_count)
+  }
 }
 
 resource "aws_lambda_layer_version" "dependencies" {
@@ -101,9 +108,11 @@ resource "aws_lambda_function" "this" {
   kms_key_arn                    = local.kms_key_arn
 
   environment {
-    variables = merge(local.common_environment, {
-      POWERTOOLS_SERVICE_NAME = "${var.project}-${each.key}"
-    })
+    variables = merge(
+      local.common_environment,
+      contains(local.processors, each.key) ? local.processor_environment : {},
+      { POWERTOOLS_SERVICE_NAME = "${var.project}-${each.key}" },
+    )
   }
 
   tracing_config {

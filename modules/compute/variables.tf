@@ -220,7 +220,7 @@ variable "log_level" {
 }
 
 variable "max_receive_count" {
-  description = "Receives of a message before SQS moves it to the processor's DLQ."
+  description = "Receives of a message before SQS moves it to the processor's DLQ (also the processors' MAX_RECEIVE_COUNT)."
   type        = number
   default     = 5
   nullable    = false

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 
 import pytest
 from tfplan import Plan, Workspace, contract_environment_variables
@@ -126,11 +127,30 @@ def test_log_groups_exist_before_the_functions(dev: Plan) -> None:
 
 def test_environment_is_exactly_the_contract(env_plan: tuple[str, Plan]) -> None:
     _, plan = env_plan
-    contract = set(contract_environment_variables())
+    contract = contract_environment_variables()
     assert len(contract) >= 25
+    processors_only = {
+        n for n, meaning in contract.items() if meaning.startswith("processors only")
+    }
+    assert processors_only == {"MAX_RECEIVE_COUNT"}
     for role, function in _functions(plan).items():
         (environment,) = function["environment"]
-        assert set(environment["variables"]) == contract, role
+        expected = set(contract) if role in PROCESSORS else set(contract) - processors_only
+        assert set(environment["variables"]) == expected, role
+
+
+@pytest.mark.parametrize(("scenario", "receives"), [("dev", 5), ("sandbox", 3), ("variant", 7)])
+def test_processors_know_the_queues_max_receive_count(
+    all_plans: dict[str, Plan], scenario: str, receives: int
+) -> None:
+    plan = all_plans[scenario]
+    queues = plan.by_index("aws_sqs_queue", "this")
+    for processor in PROCESSORS:
+        variables = _functions(plan)[processor]["environment"][0]["variables"]
+        redrive = json.loads(queues[processor].values["redrive_policy"])
+        assert variables["MAX_RECEIVE_COUNT"] == str(redrive["maxReceiveCount"]) == str(receives)
+        assert Settings.from_env(variables).max_receive_count == receives
+    assert "MAX_RECEIVE_COUNT" not in _functions(plan)["api"]["environment"][0]["variables"]
 
 
 def test_environment_loads_in_the_code(env_plan: tuple[str, Plan]) -> None:

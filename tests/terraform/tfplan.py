@@ -289,11 +289,12 @@ def statements(policy: str) -> list[Statement]:
 # --- repository facts the Terraform must agree with ---------------------------------
 
 
-def contract_environment_variables() -> list[str]:
-    """The names in the environment-variables table of docs/contracts.md."""
+def contract_environment_variables() -> dict[str, str]:
+    """The environment-variables table of docs/contracts.md: name -> meaning."""
     text = (REPO_ROOT / "docs" / "contracts.md").read_text()
     section = text.split("## Environment variables", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"^\| `([A-Z][A-Z0-9_]*)` \|", section, re.MULTILINE)
+    rows = re.findall(r"^\| `([A-Z][A-Z0-9_]*)` \|[^|]*\|(.*)\|$", section, re.MULTILINE)
+    return {name: meaning.strip() for name, meaning in rows}
 
 
 def backend_settings(env: str) -> dict[str, str]:
