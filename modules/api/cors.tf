@@ -1,7 +1,7 @@
 # CORS for browsers: preflight (OPTIONS) is answered by API Gateway itself
 # (MOCK, no API key, no invocation); the api function adds the headers to its
-# own answers (ALLOWED_ORIGINS); the gateway responses below add them to the
-# errors API Gateway answers without the function (bad key, throttling, 5xx).
+# own answers (ALLOWED_ORIGINS); the gateway responses (errors.tf) add them to
+# the errors API Gateway answers without the function (bad key, throttling, 5xx).
 
 locals {
   any_origin    = contains(var.cors_allowed_origins, "*")
@@ -82,25 +82,4 @@ resource "aws_api_gateway_integration_response" "options" {
   response_templates = local.any_origin ? {} : { "application/json" = local.preflight_origin_template }
 
   depends_on = [aws_api_gateway_integration.options]
-}
-
-resource "aws_api_gateway_gateway_response" "this" {
-  for_each = toset(["DEFAULT_4XX", "DEFAULT_5XX"])
-
-  rest_api_id   = aws_api_gateway_rest_api.this.id
-  response_type = each.key
-
-  # A gateway response cannot compare origins; it echoes the caller's. Its
-  # body is API Gateway's generic message and carries no data of the API.
-  response_parameters = {
-    "gatewayresponse.header.Access-Control-Allow-Origin"  = local.any_origin ? "'*'" : "method.request.header.origin"
-    "gatewayresponse.header.Access-Control-Allow-Headers" = "'${local.allow_headers}'"
-    "gatewayresponse.header.Vary"                         = "'Origin'"
-  }
-
-  # The API's error shape, so clients handle one format; the code is API
-  # Gateway's response type (INVALID_API_KEY, THROTTLED, BAD_REQUEST_BODY...).
-  response_templates = {
-    "application/json" = "{\"error\": {\"code\": \"$context.error.responseType\", \"message\": $context.error.messageString}}"
-  }
 }

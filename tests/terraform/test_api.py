@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from tfplan import Plan
+
+from fileproc.api.errors import ApiError, BadRequest, NotFound, UnsupportedMediaType
 
 pytestmark = pytest.mark.terraform
 
@@ -140,17 +143,61 @@ def test_preflight_names_only_listed_origins(dev: Plan, sandbox: Plan) -> None:
         assert headers["method.response.header.Access-Control-Allow-Origin"] == "'*'"
 
 
-def test_gateway_errors_carry_cors_headers_and_the_error_shape(dev: Plan, sandbox: Plan) -> None:
+# API Gateway's own errors: response type -> (status, code); None keeps the type's status.
+GATEWAY_ERRORS = {
+    "DEFAULT_4XX": (None, ApiError.code),
+    "DEFAULT_5XX": (None, "internal_error"),
+    "BAD_REQUEST_BODY": ("400", BadRequest.code),
+    "BAD_REQUEST_PARAMETERS": ("400", BadRequest.code),
+    "INVALID_API_KEY": ("403", "forbidden"),
+    "MISSING_AUTHENTICATION_TOKEN": ("404", NotFound.code),
+    "THROTTLED": ("429", "too_many_requests"),
+    "QUOTA_EXCEEDED": ("429", "quota_exceeded"),
+    "REQUEST_TOO_LARGE": ("413", "request_too_large"),
+    "UNSUPPORTED_MEDIA_TYPE": ("415", UnsupportedMediaType.code),
+    "INTEGRATION_TIMEOUT": ("504", "gateway_timeout"),
+}
+
+
+def _render(template: str) -> dict:
+    """The body API Gateway sends: $context.error.messageString is a quoted JSON string."""
+    return json.loads(template.replace("$context.error.messageString", '"Invalid request body"'))
+
+
+def test_gateway_errors_use_the_apis_error_shape_and_codes(dev: Plan) -> None:
     responses = dev.by_index("aws_api_gateway_gateway_response")
-    assert set(responses) == {"DEFAULT_4XX", "DEFAULT_5XX"}
-    for response in responses.values():
+    assert set(responses) == set(GATEWAY_ERRORS)
+    for response_type, response in responses.items():
+        status, code = GATEWAY_ERRORS[response_type]
+        assert response.values["status_code"] == status, response_type
+        body = _render(response.values["response_templates"]["application/json"])
+        assert set(body) == {"error"}
+        assert set(body["error"]) == {"code", "message"}
+        assert body["error"]["code"] == code, response_type
+        assert re.fullmatch(r"[a-z]+(_[a-z]+)*", code), code  # snake_case, as the function's
+        assert body["error"]["message"], response_type
+    # Where API Gateway's message says the wrong thing here, the API says its own.
+    messages = {
+        t: _render(r.values["response_templates"]["application/json"])["error"]["message"]
+        for t, r in responses.items()
+    }
+    assert "API key" in messages["INVALID_API_KEY"]
+    assert "no route" in messages["MISSING_AUTHENTICATION_TOKEN"]
+    # API Gateway's own message names the missing parameter.
+    assert (
+        "$context.error.messageString"
+        in (responses["BAD_REQUEST_PARAMETERS"].values["response_templates"]["application/json"])
+    )
+
+
+def test_gateway_errors_carry_cors_headers(dev: Plan, sandbox: Plan) -> None:
+    for response in dev.by_index("aws_api_gateway_gateway_response").values():
         headers = response.values["response_parameters"]
         assert headers["gatewayresponse.header.Access-Control-Allow-Origin"] == (
             "method.request.header.origin"
         )
-        assert "gatewayresponse.header.Access-Control-Allow-Headers" in headers
-        template = response.values["response_templates"]["application/json"]
-        assert template.startswith('{"error": {"code": ')
+        assert "X-Api-Key" in headers["gatewayresponse.header.Access-Control-Allow-Headers"]
+        assert headers["gatewayresponse.header.Vary"] == "'Origin'"
     for response in sandbox.by_index("aws_api_gateway_gateway_response").values():
         headers = response.values["response_parameters"]
         assert headers["gatewayresponse.header.Access-Control-Allow-Origin"] == "'*'"
