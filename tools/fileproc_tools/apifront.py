@@ -358,8 +358,11 @@ def gateway_response(
     }
     template = (configured.get("responseTemplates") or {}).get("application/json")
     if template:
+        # $context.x or ${context.x}; a "}" after the bare form belongs to the JSON.
         body = re.sub(
-            r"\$\{?context\.([A-Za-z.]+)\}?", lambda m: str(context.get(m[1], "")), template
+            r"\$(?:\{context\.([A-Za-z.]+)\}|context\.([A-Za-z.]+))",
+            lambda m: str(context.get(m[1] or m[2], "")),
+            template,
         )
     else:
         body = json.dumps({"message": error.message})
