@@ -6,12 +6,16 @@ from typing import BinaryIO
 
 from fileproc.config import Settings
 from fileproc.errors import Unsupported
-from fileproc.processors import pdf, plain_text
+from fileproc.processors import plain_text
 from fileproc.processors.base import Extraction
 
 
 def process(stream: BinaryIO, *, size: int, extension: str, settings: Settings) -> Extraction:
     if extension == ".pdf":
+        # pypdf (and the cryptography it loads) takes a large part of a cold start:
+        # imported by the first PDF, so a function that reads text files never pays it.
+        from fileproc.processors import pdf
+
         return pdf.process(stream, settings=settings)
     if extension == ".txt":
         return plain_text.process(stream, settings=settings)

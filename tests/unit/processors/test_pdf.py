@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from pypdf import PageObject
 
@@ -216,3 +219,23 @@ def test_empty_pdf_is_corrupt() -> None:
 def test_other_extensions_are_unsupported() -> None:
     with pytest.raises(Unsupported, match=r"\.docx"):
         run(document.process, b"PK\x03\x04", ".docx")
+
+
+def test_document_module_loads_pypdf_only_for_a_pdf() -> None:
+    # Cold start: a document function reading text files never pays for pypdf.
+    code = (
+        "import sys, io; from fileproc.processors import document; "
+        "print('pypdf' in sys.modules, end=' '); "
+        "from fileproc.config import Settings; "
+        "document.process(io.BytesIO(b'hello'), size=5, extension='.txt', "
+        "settings=Settings(table_name='t', bucket_name='b')); "
+        "print('pypdf' in sys.modules)"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+    assert loaded == "False False"
+    # ...and a PDF still gets its text (the import happens on the first one).
+    result = run(document.process, make_pdf([["lazy import works"]]), ".pdf")
+    assert "lazy import works" in result.metadata["preview"]
