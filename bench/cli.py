@@ -1,0 +1,110 @@
+"""``python -m bench [--quick] [--only ID ...] [--skip ID ...] [--no-sandbox]``.
+
+Runs the figure groups in order, writes bench/results.json and the table of
+BENCHMARKS.md. A group that fails is recorded as not measured (with the
+error) and the others still run; the exit status is 1 if any group failed.
+``--quick`` uses tiny inputs and writes to build/bench-quick/ instead, so a
+smoke run never overwrites the committed results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import machine, report
+from bench.config import FULL, QUICK, Context, sizes_from_env
+from bench.figures import coldstart, data, document, image, listing, package, sandbox
+from bench.measure import REPO_ROOT
+from bench.model import Figure, not_measured
+
+Group = Callable[[Context], list[Figure]]
+
+# Package before cold start: the cold start imports the zips it builds.
+GROUPS: dict[str, Group] = {
+    "image": image.run,
+    "data": data.run,
+    "document": document.run,
+    "package": package.run,
+    "coldstart": coldstart.run,
+    "api": listing.run,
+    "sandbox": sandbox.run,
+}
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="tiny inputs (smoke run)")
+    parser.add_argument("--only", nargs="+", choices=GROUPS, help="run only these groups")
+    parser.add_argument("--skip", nargs="+", choices=GROUPS, default=[], help="skip groups")
+    parser.add_argument(
+        "--no-sandbox", action="store_true", help="skip the figures that deploy the sandbox"
+    )
+    parser.add_argument("--out", type=Path, help="directory for results.json and BENCHMARKS.md")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    sizes = sizes_from_env(QUICK if args.quick else FULL)
+    out = args.out or (REPO_ROOT / "build" / "bench-quick" if args.quick else None)
+    results_path = (out or REPO_ROOT / "bench") / "results.json"
+    markdown_path = (out or REPO_ROOT) / "BENCHMARKS.md"
+    work_dir = REPO_ROOT / "build" / ("bench-quick" if args.quick else "bench")
+    work_dir.mkdir(parents=True, exist_ok=True)
+    results_path.parent.mkdir(parents=True, exist_ok=True)
+    ctx = Context(
+        sizes=sizes,
+        quick=args.quick,
+        work_dir=work_dir,
+        sandbox=not args.no_sandbox,
+        log=[],
+    )
+    selected = [name for name in (args.only or GROUPS) if name not in args.skip]
+    started = time.monotonic()
+    figures: list[dict[str, Any]] = []
+    failures = 0
+    for name in selected:
+        group_started = time.monotonic()
+        try:
+            produced = GROUPS[name](ctx)
+        except Exception as exc:
+            failures += 1
+            traceback.print_exc()
+            produced = [not_measured(name, name, "-", f"not measured: {exc}"[:300])]
+        ctx.say(f"{name}: {time.monotonic() - group_started:.0f} s")
+        for figure in produced:
+            figures.append(figure.as_dict())
+            ctx.say(_summary(figure))
+    run = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "quick": args.quick,
+        "duration_s": round(time.monotonic() - started, 1),
+        "machine": machine.describe() | _runtime_python(figures),
+        "sizes": asdict(sizes),
+        "figures": figures,
+    }
+    report.write_json(results_path, run)
+    report.write_markdown(markdown_path, run)
+    ctx.say(f"wrote {results_path} and {markdown_path}")
+    return 1 if failures else 0
+
+
+def _summary(figure: Figure) -> str:
+    met = {True: "met", False: "NOT MET", None: "reported"}[figure.met]
+    ratio = f", {figure.ratio}x" if figure.ratio is not None else ""
+    return f"  {figure.id}: {figure.value} {figure.unit}{ratio} (target {figure.target}: {met})"
+
+
+def _runtime_python(figures: list[dict[str, Any]]) -> dict[str, str]:
+    for figure in figures:
+        version = figure.get("details", {}).get("python")
+        if figure["id"].startswith("coldstart.") and version:
+            return {"runtime_python": version}
+    return {}

@@ -1,0 +1,155 @@
+"""Cold start: the import time of each handler module in a fresh interpreter, as on Lambda.
+
+The interpreter is the Lambda runtime's Python (3.12, found as the sandbox's
+runner finds it), and the code is what Lambda loads: build/function.zip and
+the layer zip unpacked side by side, plus the SDK the runtime bundles (boto3,
+copied by the runner). On Lambda the runtime's SDK comes compiled, while the
+zips carry no bytecode and their directories are read-only, so every cold
+start compiles what it imports from them: here the SDK copy is compiled once
+and the runs write no bytecode (PYTHONDONTWRITEBYTECODE). The environment is
+the functions' (bench.aws.FUNCTION_ENV, with Lambda's own variables; tracing
+on, as the stack sets it). Importing a handler also runs its module code:
+settings, clients, Powertools.
+
+Baseline: ``import boto3`` alone in the same interpreter and paths. Each
+figure is the median of several fresh interpreters; one more run with
+``-X importtime`` names the packages that cost most, and one with the zips'
+code compiled shows what shipping bytecode in the zips would give.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import zipfile
+from pathlib import Path
+
+from bench.aws import FUNCTION_ENV
+from bench.config import Context
+from bench.figures.package import BUILD_DIR, layer_zip
+from bench.model import Figure, rounded
+
+TARGET_MS = 300
+HANDLERS = ("image", "document", "data", "api")
+SNIPPET = (
+    "import sys, time, importlib; t = time.perf_counter(); "
+    "importlib.import_module(sys.argv[1]); print(time.perf_counter() - t)"
+)
+
+
+def run(ctx: Context) -> list[Figure]:
+    from fileproc_tools.runner import Runtimes
+
+    runtimes = Runtimes(ctx.work_dir / "runtime")
+    python = runtimes.interpreter("python3.12")
+    sdk = runtimes.ensure_sdk()
+    root = ctx.work_dir / "coldstart"
+    function_dir = _unpacked(BUILD_DIR / "function.zip", root / "function")
+    layer_dir = _unpacked(layer_zip("sandbox"), root / "layer") / "python"
+    _compile(python, sdk)
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        **FUNCTION_ENV,
+        "LAMBDA_TASK_ROOT": str(function_dir),
+        "LAMBDA_RUNTIME_DIR": str(sdk),
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+        "PYTHONPATH": os.pathsep.join(str(path) for path in (function_dir, layer_dir, sdk)),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONNOUSERSITE": "1",
+    }
+    version = subprocess.run(
+        [python, "-c", "import sys; print(sys.version.split()[0])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    ctx.say(f"cold start: Python {version} ({python}), {ctx.sizes.import_repeats} runs each")
+    repeats = ctx.sizes.import_repeats
+    baseline = _median_import(python, env, "boto3", repeats)
+    figures = []
+    for name in HANDLERS:
+        module = f"fileproc.handlers.{name}"
+        median = _median_import(python, env, module, repeats)
+        figures.append(
+            Figure(
+                id=f"coldstart.{name}",
+                title=f"cold start: import of {module}",
+                value=rounded(median * 1000, 0),
+                unit="ms",
+                baseline=rounded(baseline * 1000, 0),
+                baseline_what="import boto3 alone, same interpreter and paths",
+                ratio=rounded(median / baseline),
+                target=f"<= {TARGET_MS} ms",
+                met=median * 1000 <= TARGET_MS,
+                method=f"wall time of the import, median of {repeats} fresh interpreters "
+                f"(Python {version}, no bytecode cache, as on Lambda)",
+                details={
+                    "python": version,
+                    "slowest_modules_ms": _slowest_modules(python, env, module),
+                    "with_bytecode_cache_ms": rounded(
+                        _cached_import(python, env, module) * 1000, 0
+                    ),
+                },
+            )
+        )
+    return figures
+
+
+def _unpacked(archive: Path, target: Path) -> Path:
+    shutil.rmtree(target, ignore_errors=True)
+    with zipfile.ZipFile(archive) as opened:
+        opened.extractall(target)
+    return target
+
+
+def _import_seconds(python: str, env: dict[str, str], module: str) -> float:
+    completed = subprocess.run(
+        [python, "-c", SNIPPET, module], capture_output=True, text=True, env=env, check=False
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"importing {module} failed: {completed.stderr[-2000:]}")
+    return float(completed.stdout.strip().splitlines()[-1])
+
+
+def _median_import(python: str, env: dict[str, str], module: str, repeats: int) -> float:
+    return statistics.median(_import_seconds(python, env, module) for _ in range(repeats))
+
+
+def _compile(python: str, directory: Path) -> None:
+    subprocess.run(
+        [python, "-m", "compileall", "-q", str(directory)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def _cached_import(python: str, env: dict[str, str], module: str) -> float:
+    """The same import with the zips' code compiled (into a separate cache, so the
+    unpacked zips stay as Lambda has them): what .pyc files in the zips would give."""
+    prefix = Path(env["LAMBDA_TASK_ROOT"]).parent / "pycache"
+    cache = {**env, "PYTHONPYCACHEPREFIX": str(prefix)}
+    cache.pop("PYTHONDONTWRITEBYTECODE")
+    _import_seconds(python, cache, module)  # writes the cache
+    return statistics.median(_import_seconds(python, cache, module) for _ in range(3))
+
+
+def _slowest_modules(python: str, env: dict[str, str], module: str) -> dict[str, float]:
+    """Top-level packages by cumulative import time (-X importtime), in ms."""
+    completed = subprocess.run(
+        [python, "-X", "importtime", "-c", f"import {module}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    totals: dict[str, float] = {}
+    for line in completed.stderr.splitlines():
+        match = re.match(r"import time:\s+\d+ \|\s+(\d+) \| *(\S+)", line)
+        if match:
+            package = match[2].split(".")[0]
+            totals[package] = max(totals.get(package, 0.0), int(match[1]) / 1000)
+    top = sorted(totals.items(), key=lambda item: -item[1])[:8]
+    return {name: round(ms, 1) for name, ms in top}

@@ -1,0 +1,172 @@
+"""The benchmark's inputs, generated from a seed so that every run measures the same bytes.
+
+- ``photo_jpeg``: a camera-sized JPEG with photo-like detail and camera EXIF.
+- ``write_csv``: a CSV of a given size, either "mixed" (a customer-like table:
+  integers, floats, ISO dates and date-times, booleans, strings, some empty
+  cells and quoted text with commas) or "numeric" (a sensor-like table of
+  integers and floats only, the worst case for exact numeric statistics).
+- ``report_pdf``: a multi-page text PDF (pypdf writes it; Helvetica text).
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+from PIL import Image
+from PIL.ExifTags import IFD, Base
+from pypdf import PdfWriter
+from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+SEED = 20241124
+MB = 1024 * 1024
+CSV_KINDS = ("mixed", "numeric")
+
+_WORDS = [
+    "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india",
+    "juliett", "kilo", "lima", "mike", "november", "oscar", "papa", "quebec", "romeo",
+    "sierra", "tango", "uniform", "victor", "whiskey", "xray", "yankee", "zulu",
+]  # fmt: skip
+_COUNTRIES = ("FR", "DE", "US", "GB", "ES", "IT", "NL", "BE", "SE", "PL", "JP", "BR")
+
+
+def photo_jpeg(width: int = 4000, height: int = 3000, seed: int = SEED) -> bytes:
+    """A 12-megapixel (by default) JPEG: noise and gradients, quality 90, camera EXIF.
+
+    Noise makes the entropy decoder do the work a real photo needs (a flat
+    image would decode unrealistically fast).
+    """
+    rng = random.Random(seed)
+    sigma = 30 + rng.random() * 20
+    noise = Image.effect_noise((width, height), sigma)
+    ramp = Image.linear_gradient("L").resize((width, height))
+    image = Image.merge("RGB", (noise, ramp, ramp.transpose(Image.Transpose.FLIP_LEFT_RIGHT)))
+    exif = Image.Exif()
+    exif[Base.Make] = "Canon"
+    exif[Base.Model] = "Canon EOS 5D Mark IV"
+    exif[Base.Orientation] = 6
+    exif.get_ifd(IFD.Exif)[Base.DateTimeOriginal] = "2024:05:01 12:34:56"
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=90, exif=exif)
+    return buffer.getvalue()
+
+
+def _mixed_rows(rng: random.Random) -> tuple[str, Callable[[int], str]]:
+    header = (
+        "id,customer,email,amount,quantity,discount,active,signup_date,last_seen,country,"
+        "score,note\n"
+    )
+    start = date(2015, 1, 1)
+
+    def row(index: int) -> str:
+        word = rng.choice(_WORDS)
+        quantity = "" if rng.random() < 0.05 else str(rng.randint(1, 500))
+        discount = "" if rng.random() < 0.3 else f"{rng.random() * 0.5:.3f}"
+        signup = start + timedelta(days=rng.randint(0, 3650))
+        seen = f"{signup.isoformat()}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:00Z"
+        score = "" if rng.random() < 0.1 else f"{rng.gauss(50, 15):.4f}"
+        roll = rng.random()
+        note = '"late, then paid"' if roll < 0.05 else ("" if roll < 0.8 else f"{word} order")
+        return (
+            f"{index},{word.title()} {rng.choice(_WORDS).title()},{word}{index}@example.com,"
+            f"{rng.randint(100, 99_999) / 100:.2f},{quantity},{discount},"
+            f"{'true' if rng.random() < 0.7 else 'false'},{signup.isoformat()},{seen},"
+            f"{rng.choice(_COUNTRIES)},{score},{note}\n"
+        )
+
+    return header, row
+
+
+def _numeric_rows(rng: random.Random) -> tuple[str, Callable[[int], str]]:
+    header = "sensor,timestamp,reading_1,reading_2,reading_3,reading_4,count,errors,voltage\n"
+
+    def row(index: int) -> str:
+        return (
+            f"{rng.randint(1, 5000)},{1_700_000_000 + index * 10},"
+            f"{rng.gauss(20, 5):.3f},{rng.gauss(1013, 8):.2f},{rng.random() * 100:.4f},"
+            f"{rng.uniform(-40, 40):.1f},{rng.randint(0, 100_000)},{rng.randint(0, 9)},"
+            f"{rng.uniform(3.1, 3.4):.5f}\n"
+        )
+
+    return header, row
+
+
+def csv_chunks(size_bytes: int, kind: str, seed: int = SEED) -> Iterator[bytes]:
+    """The bytes of a CSV of about ``size_bytes`` (whole rows), in chunks of about 1 MB."""
+    if kind not in CSV_KINDS:
+        raise ValueError(f"CSV kind {kind!r} is not one of {CSV_KINDS}")
+    rng = random.Random(seed)
+    header, row = _mixed_rows(rng) if kind == "mixed" else _numeric_rows(rng)
+    yield header.encode()
+    written = len(header)
+    index = 0
+    while written < size_bytes:
+        block = []
+        block_size = 0
+        while block_size < MB and written + block_size < size_bytes:
+            line = row(index)
+            index += 1
+            block.append(line)
+            block_size += len(line)
+        data = "".join(block).encode()
+        written += len(data)
+        yield data
+
+
+def write_csv(path: Path, size_bytes: int, kind: str, seed: int = SEED) -> Path:
+    """Write the CSV once; a file already there with the same name is reused.
+
+    The name carries size, kind and seed, so a reused file has the same bytes.
+    """
+    if path.exists():
+        return path
+    partial = path.with_suffix(".partial")
+    with partial.open("wb") as file:
+        for chunk in csv_chunks(size_bytes, kind, seed):
+            file.write(chunk)
+    partial.rename(path)
+    return path
+
+
+def csv_path(directory: Path, size_bytes: int, kind: str, seed: int = SEED) -> Path:
+    return directory / f"{kind}-{size_bytes}-{seed}.csv"
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+
+def report_pdf(pages: int, lines_per_page: int = 45, seed: int = SEED) -> bytes:
+    """A text report of ``pages`` pages: Helvetica lines of words and numbers, compressed."""
+    rng = random.Random(seed)
+    writer = PdfWriter()
+    font = writer._add_object(
+        DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Font"),
+                NameObject("/Subtype"): NameObject("/Type1"),
+                NameObject("/BaseFont"): NameObject("/Helvetica"),
+                NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
+            }
+        )
+    )
+    resources = DictionaryObject({NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})})
+    for number in range(1, pages + 1):
+        page = writer.add_blank_page(612, 792)
+        operators = ["BT", "/F1 10 Tf", "14 TL", "60 750 Td", f"(Page {number}) Tj T*"]
+        for _ in range(lines_per_page):
+            words = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(8, 14)))
+            operators.append(f"({_escape(words)} {rng.randint(0, 10_000)}) Tj T*")
+        operators.append("ET")
+        content = DecodedStreamObject()
+        content.set_data("\n".join(operators).encode("cp1252"))
+        page[NameObject("/Contents")] = writer._add_object(content)
+        page[NameObject("/Resources")] = resources
+        page.compress_content_streams()
+    writer.add_metadata({"/Title": "Benchmark report", "/Author": "fileproc bench"})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
