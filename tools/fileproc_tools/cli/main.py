@@ -58,25 +58,29 @@ def _count(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    # The shared options work before or after the command; after it, SUPPRESS keeps
-    # the subcommand from resetting a value given before it.
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--api-url", default=argparse.SUPPRESS, help="the API's base URL")
-    common.add_argument("--api-key", default=argparse.SUPPRESS, help="the x-api-key value")
-    common.add_argument(
+def _shared_options(default: object) -> argparse.ArgumentParser:
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument("--api-url", default=default, help="the API's base URL")
+    options.add_argument("--api-key", default=default, help="the x-api-key value")
+    options.add_argument(
         "--env",
-        default=argparse.SUPPRESS,
+        default=config.DEFAULT_ENV if default is None else default,
         help="deployment whose outputs file to read (default: sandbox)",
     )
+    return options
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fileproc",
         description="Use a deployed fileproc pipeline through its REST API.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=[common],
+        parents=[_shared_options(None)],
     )
-    parser.set_defaults(api_url=None, api_key=None, env=config.DEFAULT_ENV)
+    # The same options after the command too; SUPPRESS there keeps a command from
+    # resetting a value given before it (parents share action objects, hence two).
+    common = _shared_options(argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:

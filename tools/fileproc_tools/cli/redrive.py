@@ -96,13 +96,15 @@ def _resend_entry(index: int, message: MessageTypeDef) -> SendMessageBatchReques
     return entry
 
 
-def move_messages(sqs: SQSClient, pair: QueuePair) -> Moved:
+def move_messages(
+    sqs: SQSClient, pair: QueuePair, *, wait_seconds: int = RECEIVE_WAIT_SECONDS
+) -> Moved:
     moved = failed = 0
     while True:
         messages = sqs.receive_message(
             QueueUrl=pair.dlq_url,
             MaxNumberOfMessages=BATCH,
-            WaitTimeSeconds=RECEIVE_WAIT_SECONDS,
+            WaitTimeSeconds=wait_seconds,
             VisibilityTimeout=VISIBILITY_SECONDS,
             MessageAttributeNames=["All"],
             MessageSystemAttributeNames=["AWSTraceHeader"],
@@ -129,11 +131,17 @@ def move_messages(sqs: SQSClient, pair: QueuePair) -> Moved:
             return Moved(pair, moved, failed)
 
 
-def redrive(sqs: SQSClient, pairs: Sequence[QueuePair], *, dry_run: bool = False) -> list[Moved]:
+def redrive(
+    sqs: SQSClient,
+    pairs: Sequence[QueuePair],
+    *,
+    dry_run: bool = False,
+    wait_seconds: int = RECEIVE_WAIT_SECONDS,
+) -> list[Moved]:
     """Move every DLQ's messages back to its source queue; per queue, how many."""
     if dry_run:
         return [Moved(pair, waiting(sqs, pair.dlq_url), dry_run=True) for pair in pairs]
-    return [move_messages(sqs, pair) for pair in pairs]
+    return [move_messages(sqs, pair, wait_seconds=wait_seconds) for pair in pairs]
 
 
 def sqs_client(env: str, outputs: Mapping[str, Any]) -> SQSClient:
