@@ -42,6 +42,58 @@ locals {
     }
   }
 
+  # /files, /files/{file_id}, /files/{file_id}/download
+  path_parts = {
+    files    = "files"
+    file     = "{file_id}"
+    download = "download"
+  }
+
+  # Every route: an API key and no other authorisation; a Lambda proxy
+  # integration (Lambda is always invoked with POST).
+  method_access = {
+    authorization    = "NONE"
+    api_key_required = true
+  }
+  proxy_integration = {
+    type                    = "AWS_PROXY"
+    integration_http_method = "POST"
+  }
+
+  # Parameters on every route; the body too where there is one.
+  validators = {
+    parameters = {
+      name                        = "parameters"
+      validate_request_parameters = true
+      validate_request_body       = false
+    }
+    body = {
+      name                        = "parameters-and-body"
+      validate_request_parameters = true
+      validate_request_body       = true
+    }
+  }
+
+  # The shape of `POST /files` (fileproc.api.models.UploadRequest); limits by
+  # category (size, type) are the function's to check, as they depend on the
+  # file's extension.
+  create_file_model = {
+    name         = "CreateFileRequest"
+    content_type = "application/json"
+    schema = jsonencode({
+      "$schema" = "http://json-schema.org/draft-04/schema#"
+      title     = "CreateFileRequest"
+      type      = "object"
+      required  = ["filename", "content_type", "size"]
+      properties = {
+        filename     = { type = "string", minLength = 1, maxLength = 255 }
+        content_type = { type = "string", minLength = 1, maxLength = 255 }
+        size         = { type = "integer", minimum = 1 }
+      }
+      additionalProperties = false
+    })
+  }
+
   validator_ids = {
     parameters = aws_api_gateway_request_validator.parameters.id
     body       = aws_api_gateway_request_validator.body.id
@@ -71,55 +123,41 @@ resource "aws_api_gateway_rest_api" "this" {
 resource "aws_api_gateway_resource" "files" {
   rest_api_id = aws_api_gateway_rest_api.this.id
   parent_id   = aws_api_gateway_rest_api.this.root_resource_id
-  path_part   = "files"
+  path_part   = local.path_parts.files
 }
 
 resource "aws_api_gateway_resource" "file" {
   rest_api_id = aws_api_gateway_rest_api.this.id
   parent_id   = aws_api_gateway_resource.files.id
-  path_part   = "{file_id}"
+  path_part   = local.path_parts.file
 }
 
 resource "aws_api_gateway_resource" "download" {
   rest_api_id = aws_api_gateway_rest_api.this.id
   parent_id   = aws_api_gateway_resource.file.id
-  path_part   = "download"
+  path_part   = local.path_parts.download
 }
 
 resource "aws_api_gateway_request_validator" "parameters" {
   rest_api_id                 = aws_api_gateway_rest_api.this.id
-  name                        = "parameters"
-  validate_request_parameters = true
-  validate_request_body       = false
+  name                        = local.validators.parameters.name
+  validate_request_parameters = local.validators.parameters.validate_request_parameters
+  validate_request_body       = local.validators.parameters.validate_request_body
 }
 
 resource "aws_api_gateway_request_validator" "body" {
   rest_api_id                 = aws_api_gateway_rest_api.this.id
-  name                        = "parameters-and-body"
-  validate_request_parameters = true
-  validate_request_body       = true
+  name                        = local.validators.body.name
+  validate_request_parameters = local.validators.body.validate_request_parameters
+  validate_request_body       = local.validators.body.validate_request_body
 }
 
-# The shape of `POST /files` (fileproc.api.models.UploadRequest); limits by
-# category (size, type) are the function's to check, as they depend on the
-# file's extension.
 resource "aws_api_gateway_model" "create_file" {
   rest_api_id  = aws_api_gateway_rest_api.this.id
-  name         = "CreateFileRequest"
+  name         = local.create_file_model.name
   description  = "Body of POST /files"
-  content_type = "application/json"
-  schema = jsonencode({
-    "$schema" = "http://json-schema.org/draft-04/schema#"
-    title     = "CreateFileRequest"
-    type      = "object"
-    required  = ["filename", "content_type", "size"]
-    properties = {
-      filename     = { type = "string", minLength = 1, maxLength = 255 }
-      content_type = { type = "string", minLength = 1, maxLength = 255 }
-      size         = { type = "integer", minimum = 1 }
-    }
-    additionalProperties = false
-  })
+  content_type = local.create_file_model.content_type
+  schema       = local.create_file_model.schema
 }
 
 resource "aws_api_gateway_method" "this" {
@@ -129,8 +167,8 @@ resource "aws_api_gateway_method" "this" {
   rest_api_id      = aws_api_gateway_rest_api.this.id
   resource_id      = local.resource_ids[each.value.resource]
   http_method      = each.value.http_method
-  authorization    = "NONE"
-  api_key_required = true
+  authorization    = local.method_access.authorization
+  api_key_required = local.method_access.api_key_required
 
   request_validator_id = local.validator_ids[each.value.body_model ? "body" : "parameters"]
 
@@ -138,7 +176,7 @@ resource "aws_api_gateway_method" "this" {
     { for q in each.value.query_params : "method.request.querystring.${q}" => false },
     each.value.path_param ? { "method.request.path.file_id" = true } : {},
   )
-  request_models = each.value.body_model ? { "application/json" = aws_api_gateway_model.create_file.name } : {}
+  request_models = each.value.body_model ? { (local.create_file_model.content_type) = aws_api_gateway_model.create_file.name } : {}
 }
 
 resource "aws_api_gateway_integration" "this" {
@@ -147,32 +185,47 @@ resource "aws_api_gateway_integration" "this" {
   rest_api_id             = aws_api_gateway_rest_api.this.id
   resource_id             = aws_api_gateway_method.this[each.key].resource_id
   http_method             = aws_api_gateway_method.this[each.key].http_method
-  type                    = "AWS_PROXY"
-  integration_http_method = "POST" # Lambda is always invoked with POST
+  type                    = local.proxy_integration.type
+  integration_http_method = local.proxy_integration.integration_http_method
   uri                     = var.function_invoke_arn
 }
 
-# Any change to a method, an integration, CORS or the error responses changes
-# this hash, hence a new deployment; the stage then points at it.
+# A deployment is a snapshot: the stage serves it until a new one is made. Any
+# change to the configuration of a path, method, validator, model, integration,
+# CORS or gateway response changes this hash, hence a new deployment that the
+# stage then points at. The hash is of configuration (locals and variables),
+# never of the resources themselves: the provider stores an empty map as null
+# at apply and {} on refresh, so a hash of the resources changed on every plan.
+# Keep every setting of those resources in these locals (here, cors.tf,
+# errors.tf) so that it reaches the hash.
 resource "aws_api_gateway_deployment" "this" {
   rest_api_id = aws_api_gateway_rest_api.this.id
 
   triggers = {
-    redeployment = sha1(jsonencode([
-      aws_api_gateway_resource.files,
-      aws_api_gateway_resource.file,
-      aws_api_gateway_resource.download,
-      aws_api_gateway_request_validator.parameters,
-      aws_api_gateway_request_validator.body,
-      aws_api_gateway_model.create_file,
-      aws_api_gateway_method.this,
-      aws_api_gateway_integration.this,
-      aws_api_gateway_method.options,
-      aws_api_gateway_integration.options,
-      aws_api_gateway_method_response.options,
-      aws_api_gateway_integration_response.options,
-      aws_api_gateway_gateway_response.this,
-    ]))
+    redeployment = sha1(jsonencode({
+      paths         = local.path_parts
+      routes        = local.routes
+      method_access = local.method_access
+      validators    = local.validators
+      model         = local.create_file_model
+      # The integration URI is the invoke ARN of this function (only known
+      # after the function is created; its name is known now).
+      integration = merge(local.proxy_integration, { function_name = var.function_name })
+      cors = {
+        origins   = var.cors_allowed_origins
+        methods   = local.cors_methods
+        preflight = local.preflight
+        headers   = local.preflight_headers
+        template  = local.preflight_origin_template
+      }
+      gateway_errors = {
+        for type, error in local.gateway_errors : type => {
+          status_code = error.status_code
+          headers     = local.gateway_error_headers
+          template    = local.gateway_error_templates[type]
+        }
+      }
+    }))
   }
 
   lifecycle {

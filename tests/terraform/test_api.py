@@ -263,24 +263,85 @@ def test_api_gateway_can_write_its_logs(dev: Plan) -> None:
     assert execution.values["retention_in_days"] == 7
 
 
-def test_deployment_follows_every_method_and_integration(dev: Plan) -> None:
+# What a deployment snapshots: the configuration of these resources.
+DEPLOYED = (
+    "aws_api_gateway_resource.files",
+    "aws_api_gateway_resource.file",
+    "aws_api_gateway_resource.download",
+    "aws_api_gateway_request_validator.parameters",
+    "aws_api_gateway_request_validator.body",
+    "aws_api_gateway_model.create_file",
+    "aws_api_gateway_method.this",
+    "aws_api_gateway_integration.this",
+    "aws_api_gateway_method.options",
+    "aws_api_gateway_integration.options",
+    "aws_api_gateway_method_response.options",
+    "aws_api_gateway_integration_response.options",
+    "aws_api_gateway_gateway_response.this",
+)
+# Inputs of those resources that are not configuration: the ids of other
+# resources, and the integration URI (the invoke ARN of var.function_name).
+NOT_HASHED = {"local.resource_ids", "local.validator_ids", "var.function_invoke_arn"}
+
+
+def _roots(references: set[str]) -> set[str]:
+    """local.x.y and var.x[0] -> local.x, var.x; only locals and variables."""
+    return {
+        ".".join(r.split("[")[0].split(".")[:2])
+        for r in references
+        if r.startswith(("local.", "var."))
+    }
+
+
+def test_deployment_trigger_hashes_configuration_only(dev: Plan, sandbox: Plan) -> None:
+    # Known at plan time, so made of configuration alone: a hash of the
+    # resources' state changed at every plan (the provider stores an empty map
+    # as null at apply and {} on refresh), replacing the deployment each time.
+    triggers = {}
+    for name, plan in (("dev", dev), ("sandbox", sandbox)):
+        deployment = plan.one("aws_api_gateway_deployment")
+        assert deployment.unknown.get("triggers") in (None, False, {}), name
+        triggers[name] = deployment.values["triggers"]["redeployment"]
+        assert re.fullmatch(r"[0-9a-f]{40}", triggers[name]), name
+    # Other origins, other CORS answers: another deployment.
+    assert triggers["dev"] != triggers["sandbox"]
     references = dev.references("api", "aws_api_gateway_deployment.this", "triggers")
-    for resource in (
-        "aws_api_gateway_method.this",
-        "aws_api_gateway_integration.this",
-        "aws_api_gateway_method.options",
-        "aws_api_gateway_integration.options",
-        "aws_api_gateway_integration_response.options",
-        "aws_api_gateway_method_response.options",
-        "aws_api_gateway_gateway_response.this",
-        "aws_api_gateway_model.create_file",
-        "aws_api_gateway_request_validator.body",
-        "aws_api_gateway_request_validator.parameters",
-        "aws_api_gateway_resource.files",
-        "aws_api_gateway_resource.file",
-        "aws_api_gateway_resource.download",
-    ):
-        assert resource in references
+    assert not [r for r in references if r.startswith("aws_")]
+
+
+@pytest.mark.parametrize("address", DEPLOYED)
+def test_every_setting_of_the_api_reaches_the_deployment_trigger(dev: Plan, address: str) -> None:
+    # A setting written as a literal in a resource, or read from a local the
+    # trigger does not hash, would change the API without a new deployment:
+    # the stage would go on serving the old snapshot.
+    config = dev.config_resource("api", address)
+    literals = {
+        name
+        for name, expression in config["expressions"].items()
+        if isinstance(expression, dict) and "constant_value" in expression
+    }
+    assert literals <= {"description"}, f"{address}: literal {sorted(literals)}"
+    hashed = _roots(dev.references("api", "aws_api_gateway_deployment.this", "triggers"))
+    read = _roots(_all_references(config["expressions"])) - NOT_HASHED
+    # Made from hashed values only: the origins and the preflight headers.
+    derived = {"local.any_origin", "local.allow_headers", "local.preflight_header_names"}
+    assert read - derived <= hashed, f"{address} reads {sorted(read - derived - hashed)}"
+
+
+def _all_references(expressions: dict) -> set[str]:
+    found: set[str] = set()
+    stack: list[object] = [expressions]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            found.update(item.get("references", []))
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def test_stage_serves_the_current_deployment(dev: Plan) -> None:
     assert "aws_api_gateway_deployment.this.id" in dev.references(
         "api", "aws_api_gateway_stage.this", "deployment_id"
     )
