@@ -15,10 +15,11 @@ cors_allowed_origins = ["*"]
 force_destroy       = true
 deletion_protection = false
 
-# moto does not implement create_backup_selection (the provider would retry a
-# 500 until its timeout).
+# Backups as in prod, so the sandbox exercises the same resources (the
+# sandbox implements the AWS Backup selections moto lacks; no backup job runs).
 backup = {
-  enabled = false
+  enabled        = true
+  retention_days = 35
 }
 
 # Short timeouts: a failed message comes back after 6 x timeout + window, so

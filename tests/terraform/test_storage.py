@@ -165,7 +165,7 @@ def test_deletion_protection(all_plans: dict[str, Plan], env: str, protected: bo
 # --- backups ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("env", "retention"), [("staging", 7), ("prod", 35)])
+@pytest.mark.parametrize(("env", "retention"), [("staging", 7), ("prod", 35), ("sandbox", 35)])
 def test_backup_plan_covers_the_table(all_plans: dict[str, Plan], env: str, retention: int) -> None:
     plan = all_plans[env]
     (rule,) = plan.one("aws_backup_plan").values["rule"]
@@ -181,7 +181,7 @@ def test_backup_plan_covers_the_table(all_plans: dict[str, Plan], env: str, rete
     )
 
 
-@pytest.mark.parametrize("env", ["dev", "sandbox"])
+@pytest.mark.parametrize("env", ["dev"])
 def test_no_backup_plan_where_it_is_off(all_plans: dict[str, Plan], env: str) -> None:
     plan = all_plans[env]
     for resource_type in ("aws_backup_vault", "aws_backup_plan", "aws_backup_selection"):
