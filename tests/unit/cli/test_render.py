@@ -52,11 +52,10 @@ def test_each_sample_ends_as_the_demo_expects(sample: Any) -> None:
 
 def test_summaries_carry_the_key_metadata_of_each_kind() -> None:
     assert details(processed("photo.jpg")) == (
-        "JPEG 640x480, Fileproc Optics Sample Camera 1, EXIF orientation 6, "
-        "taken 2024-05-18T10:42:07+02:00, thumbnail 192x256"
+        "JPEG 640x480, EXIF orientation 6, thumbnail 192x256, Fileproc Optics Sample Camera 1"
     )
     assert details(processed("report.pdf")) == (
-        "PDF 1.3, 3 pages, 105 words, title 'Quarterly processing report', by Fileproc Samples"
+        "PDF, 3 pages, 105 words, 'Quarterly processing report' by Fileproc Samples"
     )
     assert details(processed("notes.txt")).startswith("TXT utf-8, 9 lines, ")
     assert details(processed("measurements.csv")) == (

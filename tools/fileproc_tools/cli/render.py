@@ -30,28 +30,23 @@ def _image(meta: Mapping[str, Any]) -> list[str]:
     if meta.get("animated"):
         parts.append(_plural(meta.get("frames"), "frame"))
     exif = meta.get("exif") or {}
-    camera = " ".join(str(exif[k]) for k in ("make", "model") if exif.get(k))
-    if camera:
-        parts.append(camera)
     if exif.get("orientation") not in (None, 1):
         parts.append(f"EXIF orientation {exif['orientation']}")
-    if exif.get("date_taken"):
-        parts.append(f"taken {exif['date_taken']}")
     thumbnail = meta.get("thumbnail") or {}
     if thumbnail:
         parts.append(f"thumbnail {thumbnail.get('width')}x{thumbnail.get('height')}")
+    camera = " ".join(str(exif[k]) for k in ("make", "model") if exif.get(k))
+    if camera:
+        parts.append(camera)
     return parts
 
 
 def _pdf(meta: Mapping[str, Any]) -> list[str]:
     if meta.get("pages") is None:
         return ["PDF, encrypted (not readable without its password)"]
-    parts = [f"PDF {meta.get('version') or ''}".rstrip(), _plural(meta["pages"], "page")]
-    parts.append(_plural(meta.get("words"), "word"))
+    parts = ["PDF", _plural(meta["pages"], "page"), _plural(meta.get("words"), "word")]
     if meta.get("title"):
-        parts.append(f"title {meta['title']!r}")
-    if meta.get("author"):
-        parts.append(f"by {meta['author']}")
+        parts.append(repr(meta["title"]) + (f" by {meta['author']}" if meta.get("author") else ""))
     return parts
 
 
