@@ -25,6 +25,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from fileproc_tools import apifront, runner
+from fileproc_tools.sandbox import faults
 from fileproc_tools.sandbox.gaps import (
     CODE_PATH,
     CURRENT_REQUEST,
@@ -61,6 +62,9 @@ class SandboxApp:
         self._status = status
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        faulted = faults.intercept(environ, start_response)  # test-only, see faults.py
+        if faulted is not None:
+            return faulted
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_sandbox/"):
             return self._own(path, environ, start_response)
