@@ -56,9 +56,10 @@ class DemoError(Exception):
 
 
 _PLAN = re.compile(r"^Plan: (\d+) to add, (\d+) to change, (\d+) to destroy")
-_STARTED = re.compile(r"^(\S+): (Creating|Modifying|Destroying)\.\.\.")
+_STARTED = re.compile(r"^(\S+)(?: \(deposed object \w+\))?: (Creating|Modifying|Destroying)\.\.\.")
 _FINISHED = re.compile(r"^(\S+): (Creation|Modifications|Destruction) complete")
 _REFRESHING = re.compile(r"^(\S+): Refreshing state\.\.\.")
+_APPLIED = re.compile(r"^Apply complete! Resources: (.*)\.$")
 
 
 @dataclass
@@ -69,6 +70,7 @@ class ApplyTracker:
     refreshed: int = 0
     finished: int = 0
     no_changes: bool = False
+    applied: str = ""  # "6 added, 1 changed, 1 destroyed"
     working: dict[str, float] = field(default_factory=dict)  # address -> when it started
     errors: list[str] = field(default_factory=list)
 
@@ -83,6 +85,8 @@ class ApplyTracker:
             self.finished += 1
         elif _REFRESHING.match(line):
             self.refreshed += 1
+        elif match := _APPLIED.match(line):
+            self.applied = match[1]
         elif line.startswith("No changes."):
             self.no_changes = True
         elif line.startswith("Error:"):
@@ -293,7 +297,7 @@ def run(timeout: float, out: TextIO) -> int:
     if tracker.no_changes:
         done("no changes: the stack was already deployed", since)
     else:
-        done(f"{tracker.finished} resources created or changed", since)
+        done(f"resources {tracker.applied or 'applied'}", since)
     found = outputs.load(ENV)
     config = ApiConfig(found["api_url"], found["api_key_value"])
     client = ApiClient(config)

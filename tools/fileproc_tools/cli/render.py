@@ -35,9 +35,6 @@ def _image(meta: Mapping[str, Any]) -> list[str]:
     thumbnail = meta.get("thumbnail") or {}
     if thumbnail:
         parts.append(f"thumbnail {thumbnail.get('width')}x{thumbnail.get('height')}")
-    camera = " ".join(str(exif[k]) for k in ("make", "model") if exif.get(k))
-    if camera:
-        parts.append(camera)
     return parts
 
 
