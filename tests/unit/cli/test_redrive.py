@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import boto3
 import pytest
 from moto import mock_aws
+from moto.server import ThreadedMotoServer
 
-from fileproc_tools.cli import QueuePair, queue_pairs, redrive
+from fileproc_tools.cli import QueuePair, main, queue_pairs, redrive, sqs_client
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -89,3 +92,45 @@ def test_pairs_come_from_the_outputs() -> None:
         QueuePair("image", "https://q/image-dlq", "https://q/image"),
     ]
     assert queue_pairs({}) == []
+
+
+def test_sqs_client_per_environment() -> None:
+    sandbox = sqs_client("sandbox", {"region": "us-east-1"}, endpoint="http://127.0.0.1:4999")
+    assert sandbox.meta.endpoint_url == "http://127.0.0.1:4999"
+    real = sqs_client("prod", {"region": "eu-west-1"})
+    assert real.meta.region_name == "eu-west-1"
+    assert real.meta.endpoint_url == "https://sqs.eu-west-1.amazonaws.com"
+
+
+def test_the_redrive_command_on_a_sandbox(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """fileproc redrive end to end: outputs file, SANDBOX_PORT, a real SQS endpoint (moto's)."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        _, port = server.get_host_and_port()
+        monkeypatch.setenv("SANDBOX_PORT", str(port))
+        sqs = sqs_client("sandbox", {"region": "us-east-1"})
+        pair = make_pair(sqs, "image")
+        sqs.send_message(QueueUrl=pair.dlq_url, MessageBody="event")
+        isolated.mkdir(parents=True)
+        (isolated / "outputs-sandbox.json").write_text(
+            json.dumps(
+                {
+                    "region": "us-east-1",
+                    "dlq_urls": {"image": pair.dlq_url},
+                    "queue_urls": {"image": pair.queue_url},
+                }
+            )
+        )
+        out, err = io.StringIO(), io.StringIO()
+        assert main(["redrive", "--dry-run"], out=out, err=err) == 0
+        assert out.getvalue() == "image: 1 message waiting\n"
+        out = io.StringIO()
+        assert main(["redrive"], out=out, err=err) == 0
+        assert out.getvalue() == "image: 1 message moved back\n"
+        assert [m["Body"] for m in drain(sqs, pair.queue_url)] == ["event"]
+    finally:
+        server.stop()
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["redrive"], out=out, err=err) == 3  # the same sandbox, stopped
+    assert err.getvalue().startswith("fileproc: error: cannot reach SQS at http://127.0.0.1:")

@@ -144,9 +144,10 @@ def redrive(
     return [move_messages(sqs, pair, wait_seconds=wait_seconds) for pair in pairs]
 
 
-def sqs_client(env: str, outputs: Mapping[str, Any]) -> SQSClient:
-    """SQS of the environment: the sandbox's endpoint with its fake credentials for
-    ``sandbox``, the default AWS credential chain (profile, SSO, role) for the others."""
+def sqs_client(env: str, outputs: Mapping[str, Any], endpoint: str | None = None) -> SQSClient:
+    """SQS of the environment: the sandbox's endpoint (``endpoint``, default from
+    SANDBOX_PORT) with its fake credentials for ``sandbox``, the default AWS credential
+    chain (profile, SSO, role) for the others."""
     import boto3
 
     from fileproc_tools import sandbox
@@ -157,7 +158,7 @@ def sqs_client(env: str, outputs: Mapping[str, Any]) -> SQSClient:
         return boto3.client("sqs", region_name=region)
     return boto3.client(
         "sqs",
-        endpoint_url=sandbox.endpoint_url(),
+        endpoint_url=endpoint or sandbox.endpoint_url(),
         region_name=region,
         aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
