@@ -160,7 +160,7 @@ class Cli:
         refused: CliError | None = None
         for path in paths:
             try:
-                upload = files.upload(self.client, path)
+                upload = files.upload(self.client, path, on_bytes=self._sending(path))
             except (ApiError, StorageRefused) as exc:
                 if isinstance(exc, ApiError) and exc.status not in FILE_REFUSALS:
                     raise  # a wrong key or a broken API: the next file would fare no better
@@ -177,6 +177,18 @@ class Cli:
             return int(refused.exit_code) if refused else ExitCode.OK
         code = self._wait([upload.file_id for upload in started])
         return int(refused.exit_code) if refused else code
+
+    def _sending(self, path: Path) -> Callable[[int], None]:
+        """A live line of how much of the file is sent (big files take a while)."""
+        size = path.stat().st_size
+        sent = 0
+
+        def moved(count: int) -> None:
+            nonlocal sent
+            sent += count
+            self.progress.live(f"sending {path.name}: {sent * 100 // max(size, 1)}%")
+
+        return moved
 
     def wait(self) -> int:
         return self._wait(self.args.file_ids)
