@@ -373,3 +373,15 @@ def test_backup_selections(box: Sandbox) -> None:
     with pytest.raises(ClientError, match="ResourceNotFoundException"):
         backup.get_backup_selection(BackupPlanId=plan_id, SelectionId=created["SelectionId"])
     backup.delete_backup_plan(BackupPlanId=plan_id)
+
+
+def test_backup_vault_recovery_points(box: Sandbox) -> None:
+    # GAP 12: what the provider lists before it deletes a force_destroy vault.
+    backup = box.client("backup")
+    vault = unique("vault")
+    backup.create_backup_vault(BackupVaultName=vault)
+    assert (
+        backup.list_recovery_points_by_backup_vault(BackupVaultName=vault)["RecoveryPoints"] == []
+    )
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        backup.list_recovery_points_by_backup_vault(BackupVaultName=unique("missing"))

@@ -48,6 +48,10 @@ GAP 10 AWS Backup selections are not implemented (the provider retries the
 GAP 11 IAM has none of AWS's managed policies unless asked (attaching
        AWSBackupServiceRolePolicyForBackup fails with NoSuchEntity); the
        sandbox asks moto to load them.
+GAP 12 ListRecoveryPointsByBackupVault is not implemented (404 HTML), and the
+       provider calls it to empty a force_destroy vault, so destroy failed.
+       moto runs no backup jobs, so a vault never holds recovery points: the
+       sandbox answers an empty list (ResourceNotFound for an unknown vault).
 """
 
 from __future__ import annotations
@@ -579,6 +583,29 @@ def fix_aws_managed_policies() -> None:
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
 
 
+# ---------------------------------------------------------------- GAP 12: recovery points
+
+
+def fix_backup_recovery_points() -> None:
+    from moto.backup import urls
+    from moto.backup.responses import BackupResponse
+
+    def list_recovery_points_by_backup_vault(self: Any) -> str:
+        # /backup-vaults/<name>/recovery-points/
+        name = unquote(self.path.split("?")[0].split("/backup-vaults/", 1)[1].split("/")[0])
+        self.backup_backend.describe_backup_vault(name)  # ResourceNotFound for an unknown vault
+        return json.dumps({"RecoveryPoints": []})
+
+    # Read when moto builds the backup application, on the first backup request. With and
+    # without the trailing slash: werkzeug matches either form only if told.
+    for ending in ("/$", "$"):
+        path = "{0}/backup-vaults/(?P<name>[^/]+)/recovery-points" + ending
+        urls.url_paths[path] = urls.response.dispatch
+    BackupResponse.list_recovery_points_by_backup_vault = (  # type: ignore[attr-defined]
+        list_recovery_points_by_backup_vault
+    )
+
+
 def apply_gap_fixes(base_url: str) -> None:
     fix_bucket_policies()
     fix_s3_notifications()
@@ -590,3 +617,4 @@ def apply_gap_fixes(base_url: str) -> None:
     fix_post_policies()
     fix_backup_selections()
     fix_aws_managed_policies()
+    fix_backup_recovery_points()
