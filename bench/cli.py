@@ -4,12 +4,15 @@ Runs the figure groups in order, writes bench/results.json and the table of
 BENCHMARKS.md. A group that fails is recorded as not measured (with the
 error) and the others still run; the exit status is 1 if any group failed.
 ``--quick`` uses tiny inputs and writes to build/bench-quick/ instead, so a
-smoke run never overwrites the committed results.
+smoke run never overwrites the committed results. ``--only``/``--skip``
+replace the figures of the groups they run and keep the others' from the
+previous results.json (the date and machine are those of the latest run).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -82,6 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for figure in produced:
             figures.append(figure.as_dict())
             ctx.say(_summary(figure))
+    if selected != list(GROUPS) and results_path.exists():
+        figures = _merged(results_path, selected, figures)
     run = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "quick": args.quick,
@@ -94,6 +99,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     report.write_markdown(markdown_path, run)
     ctx.say(f"wrote {results_path} and {markdown_path}")
     return 1 if failures else 0
+
+
+def _group_of(figure_id: str) -> str:
+    return figure_id.split(".")[0]  # ids start with their group's name
+
+
+def _merged(
+    results_path: Path, selected: list[str], figures: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The previous run's figures of the groups not run now, in group order, plus the new."""
+    previous = json.loads(results_path.read_text()).get("figures", [])
+    kept = [figure for figure in previous if _group_of(figure["id"]) not in selected]
+    order = {name: index for index, name in enumerate(GROUPS)}
+    return sorted(kept + figures, key=lambda figure: order.get(_group_of(figure["id"]), 99))
 
 
 def _summary(figure: Figure) -> str:

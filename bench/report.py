@@ -56,7 +56,8 @@ def table(run: dict[str, Any]) -> str:
     for figure in run["figures"]:
         value = f"{_number(figure['value'])} {figure['unit']}".strip()
         baseline = (
-            f"{_number(figure['baseline'])} ({figure['baseline_what']})"
+            f"{_number(figure['baseline'])} {figure['unit'].split('/')[0]} "
+            f"({figure['baseline_what']})"
             if figure["baseline"] is not None
             else "-"
         )

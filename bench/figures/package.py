@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -19,13 +20,22 @@ FUNCTION_TARGET_KB = 200
 BUILD_DIR = REPO_ROOT / "build"
 
 
-def build(env: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "fileproc_tools.build", "--env", env],
-        cwd=REPO_ROOT,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+def build(env: str, attempts: int = 3) -> None:
+    """``make build ENV=env``'s command; tried again when another build running in the
+    same checkout (a developer's, the tests') replaced the zip under it."""
+    for attempt in range(1, attempts + 1):
+        completed = subprocess.run(
+            [sys.executable, "-m", "fileproc_tools.build", "--env", env],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if completed.returncode == 0:
+            return
+        if attempt == attempts:
+            raise RuntimeError(f"build for ENV={env} failed: {completed.stderr[-2000:]}")
+        time.sleep(5 * attempt)
 
 
 def layer_zip(env: str) -> Path:

@@ -1,0 +1,92 @@
+"""The Lambda runtime, as near as this machine has it: Lambda's Python (3.12, found as the
+sandbox's runner finds it), the function and layer zips unpacked side by side, and
+the SDK the runtime bundles (boto3, copied by the runner and compiled once, as the
+runtime ships it). The zips' code is left without bytecode, as Lambda has it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.aws import FUNCTION_ENV
+from bench.config import Context
+from bench.figures.package import BUILD_DIR, build, layer_zip
+from bench.measure import REPO_ROOT
+
+RUNTIME = "python3.12"
+ENV = "sandbox"  # the environment whose layer matches this machine (x86_64, 3.12)
+
+
+@dataclass(frozen=True)
+class LambdaRuntime:
+    python: str
+    version: str
+    function_dir: Path
+    layer_dir: Path
+    sdk_dir: Path
+
+    def env(self, *, with_bench: bool = False) -> dict[str, str]:
+        """Lambda's environment and paths; ``with_bench`` adds this repository's bench
+        package (for bench.worker), after the Lambda paths."""
+        paths = [self.function_dir, self.layer_dir, self.sdk_dir]
+        if with_bench:
+            paths.append(REPO_ROOT)
+        return {
+            "PATH": os.environ.get("PATH", ""),
+            **FUNCTION_ENV,
+            "LAMBDA_TASK_ROOT": str(self.function_dir),
+            "LAMBDA_RUNTIME_DIR": str(self.sdk_dir),
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{RUNTIME}",
+            "PYTHONPATH": os.pathsep.join(str(path) for path in paths),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONNOUSERSITE": "1",
+        }
+
+
+_prepared: dict[tuple[Path, float, float], LambdaRuntime] = {}
+
+
+def prepare(ctx: Context) -> LambdaRuntime:
+    """Unpack the zips (building them first if there are none); again when rebuilt."""
+    from fileproc_tools.runner import Runtimes
+
+    function_zip, layer = BUILD_DIR / "function.zip", layer_zip(ENV)
+    if not (function_zip.exists() and layer.exists()):
+        build(ENV)
+    key = (ctx.work_dir, function_zip.stat().st_mtime, layer.stat().st_mtime)
+    if key in _prepared:
+        return _prepared[key]
+    runtimes = Runtimes(ctx.work_dir / "runtime")
+    python = runtimes.interpreter(RUNTIME)
+    sdk = runtimes.ensure_sdk()
+    subprocess.run(
+        [python, "-m", "compileall", "-q", str(sdk)], check=True, stdout=subprocess.DEVNULL
+    )
+    root = ctx.work_dir / "lambda"
+    version = subprocess.run(
+        [python, "-c", "import sys; print(sys.version.split()[0])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    runtime = LambdaRuntime(
+        python=python,
+        version=version,
+        function_dir=_unpacked(function_zip, root / "function"),
+        layer_dir=_unpacked(layer, root / "layer") / "python",
+        sdk_dir=sdk,
+    )
+    _prepared[key] = runtime
+    return runtime
+
+
+def _unpacked(archive: Path, target: Path) -> Path:
+    shutil.rmtree(target, ignore_errors=True)
+    with zipfile.ZipFile(archive) as opened:
+        opened.extractall(target)
+    return target
