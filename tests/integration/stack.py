@@ -22,6 +22,7 @@ import boto3
 import pytest
 import requests
 import tftest
+from botocore.config import Config
 
 from fileproc_tools import build, outputs, sandbox, terraform
 
@@ -144,13 +145,14 @@ class Stack:
 
     # --- AWS and the API -------------------------------------------------------------------
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, config: Config | None = None) -> Any:
         return boto3.client(
             service,  # type: ignore[call-overload]
             endpoint_url=self.endpoint,
             region_name=self.outputs.get("region", "us-east-1"),
             aws_access_key_id=terraform.FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=terraform.FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            config=config,
         )
 
     def api(
