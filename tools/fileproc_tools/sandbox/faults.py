@@ -13,10 +13,11 @@ A test asks the running sandbox over HTTP (``inject``, ``faults_in_force`` and
     GET    /_sandbox/faults   the faults in force, each with the requests it answered ("hits")
     DELETE /_sandbox/faults   lift every fault
 
-While a fault is in force every GET of that object (GetObject, any version,
-path-style or virtual-hosted addressing) gets the S3 error document with that
-status and code, as S3 answers when it throttles (503 SlowDown); every other
-request, including HEAD and the object's other keys, is served as usual.
+While a fault is in force every GET of that object's path (GetObject of any
+version, and its ?tagging-style subresources; path-style or virtual-hosted
+addressing) gets the S3 error document with that status and code, as S3
+answers when it throttles (503 SlowDown); every other request, HEAD and PUT of
+that object and anything about other keys included, is served as usual.
 """
 
 from __future__ import annotations
