@@ -40,9 +40,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("integration")
-    settings = sandbox.Settings(
-        port=free_port(), api_port=free_port(), state_dir=workdir / "sandbox"
-    )
+    port = free_port()
+    api_port = free_port()
+    while api_port == port:  # each probe's port is free again once it closes
+        api_port = free_port()
+    settings = sandbox.Settings(port=port, api_port=api_port, state_dir=workdir / "sandbox")
     binary = terraform_binary()
     overrides = workdir / "integration.tfvars.json"
     overrides.write_text(json.dumps({**OVERRIDES, **build_zips(workdir / "build")}, indent=2))
