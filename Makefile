@@ -19,11 +19,6 @@ ifneq ($(TF_CLI_CONFIG),)
 export TF_CLI_CONFIG_FILE := $(TF_CLI_CONFIG)
 endif
 
-TF_ARGS := -var-file=envs/$(ENV).tfvars
-ifeq ($(ENV),sandbox)
-TF_ARGS += -var=aws_endpoint_url=http://127.0.0.1:$(SANDBOX_PORT)
-endif
-
 .PHONY: help
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -74,7 +69,7 @@ test-integration: venv ## Apply the root to the sandbox and test the deployed pi
 	$(PY) -m pytest tests/integration
 
 .PHONY: init
-init: ## terraform init with ENV's backend
+init: venv ## terraform init with ENV's backend
 	$(PY) -m fileproc_tools.terraform init --env $(ENV)
 
 .PHONY: plan
