@@ -3,9 +3,11 @@
 Throughput: the data processor on a CSV of ~200 MB (``mixed``: a customer-like
 table of integers, floats, ISO dates and date-times, booleans, strings, empty
 cells and quoted text; ``numeric``: a sensor-like table of integers and floats
-only), against bare ``csv.reader`` iteration and ``pandas.read_csv`` +
-``describe`` of the same file. Each measurement is a fresh process (so its
-peak RSS is its own); the alternatives run interleaved.
+only), against bare ``csv.reader`` iteration of the same file, both with the
+Lambda runtime's Python running the deployed zips (bench.runtime); beside
+them the same two in the development venv, and ``pandas.read_csv`` +
+``describe`` (which only the venv has). Each measurement is a fresh process
+(so its peak RSS is its own); the alternatives run interleaved.
 
 Memory: the processor reading the object from a moto S3 server on loopback
 (the emulator, a separate process) at two sizes: its peak RSS should not
@@ -42,64 +44,77 @@ def run(ctx: Context) -> list[Figure]:
 
 
 def _throughput(ctx: Context, kind: str) -> Figure:
+    """Headline: the Lambda runtime's Python running the zipped code (what is deployed);
+    the development venv's Python (and pandas, which only it has) beside it."""
     size = ctx.sizes.csv_bytes
     path = inputs.write_csv(inputs.csv_path(ctx.work_dir, size, kind), size, kind)
     megabytes = path.stat().st_size / MB
-    ctx.say(f"data: {kind} CSV of {megabytes:.0f} MB, {ctx.sizes.repeats} rounds of {MODES}")
-    samples = {mode: Samples() for mode in MODES}
-    peaks: dict[str, list[int]] = {mode: [] for mode in MODES}
-    rows: dict[str, int] = {}
-    for _ in range(ctx.sizes.repeats):
-        for mode in MODES:
-            result = run_worker("bench.figures.data:measure_csv", {"path": str(path), "mode": mode})
-            samples[mode].add(result["cpu_s"], result["wall_s"])
-            peaks[mode].append(result["peak_rss_kb"])
-            rows[mode] = result["rows"]
-    throughput = {mode: megabytes / samples[mode].median_cpu for mode in MODES}
-    ratio = throughput["profile"] / throughput["bare"]
-    on_lambda = _runtime_ratio(ctx, path)
+    runtime = prepare(ctx)
+    ctx.say(f"data: {kind} CSV of {megabytes:.0f} MB, {ctx.sizes.repeats} rounds")
+    lambda_runs = _Runs(("bare", "profile"), runtime.python, runtime.env(with_bench=True))
+    venv_runs = _Runs(MODES)
+    for _ in range(ctx.sizes.repeats):  # both in each round: a slow spell hits both
+        lambda_runs.once(path)
+        venv_runs.once(path)
+    on_lambda, in_venv = lambda_runs.throughput(megabytes), venv_runs.throughput(megabytes)
+    ratio = on_lambda["profile"] / on_lambda["bare"]
     return Figure(
         id=f"data.throughput.{kind}",
         title=f"data: CSV profiling throughput, {megabytes:.0f} MB {kind} table",
-        value=rounded(throughput["profile"], 1),
+        value=rounded(on_lambda["profile"], 1),
         unit="MB/s",
-        baseline=rounded(throughput["bare"], 1),
+        baseline=rounded(on_lambda["bare"], 1),
         baseline_what="bare csv.reader iteration of the same file",
         ratio=rounded(ratio),
         target=f">= {THROUGHPUT_TARGET}x",
         met=ratio >= THROUGHPUT_TARGET,
-        method=f"CPU time, median of {ctx.sizes.repeats} interleaved fresh processes",
+        method=f"CPU time, median of {ctx.sizes.repeats} interleaved fresh processes, Lambda "
+        f"runtime Python {runtime.version} with the zipped code; dev venv and pandas in details",
         details={
-            "lambda_runtime": on_lambda,
             "file_mb": round(megabytes, 1),
-            "rows": rows,
-            "pandas_mb_per_s": rounded(throughput["pandas"], 1),
-            "peak_rss_mb": {mode: round(max(peaks[mode]) / 1024, 1) for mode in MODES},
-            "samples": {mode: samples[mode].as_dict() for mode in MODES},
+            "dev_venv": {
+                "python": sys.version.split()[0],
+                "ratio": round(in_venv["profile"] / in_venv["bare"], 3),
+                "mb_per_s": {mode: round(value, 1) for mode, value in in_venv.items()},
+                "peak_rss_mb": venv_runs.peak_mb(),
+            },
+            "rows": venv_runs.rows,
+            "samples": {"lambda": lambda_runs.as_dict(), "dev_venv": venv_runs.as_dict()},
         },
     )
 
 
-def _runtime_ratio(ctx: Context, path: Path) -> dict[str, Any]:
-    """The same ratio with the Lambda runtime's Python and the zipped code: the
-    interpreter matters (float() costs 3x more in some builds, see BENCHMARKS.md)."""
-    runtime = prepare(ctx)
-    samples = {mode: Samples() for mode in ("bare", "profile")}
-    for _ in range(ctx.sizes.repeats):
-        for mode, sample in samples.items():
+class _Runs:
+    """Fresh-process measurements of some modes, with one interpreter and environment."""
+
+    def __init__(
+        self, modes: tuple[str, ...], python: str | None = None, env: dict[str, str] | None = None
+    ) -> None:
+        self.modes, self.python, self.env = modes, python, env
+        self.samples = {mode: Samples() for mode in modes}
+        self.peaks: dict[str, list[int]] = {mode: [] for mode in modes}
+        self.rows: dict[str, int] = {}
+
+    def once(self, path: Path) -> None:
+        for mode in self.modes:
             result = run_worker(
                 "bench.figures.data:measure_csv",
                 {"path": str(path), "mode": mode},
-                python=runtime.python,
-                env=runtime.env(with_bench=True),
+                python=self.python,
+                env=self.env,
             )
-            sample.add(result["cpu_s"], result["wall_s"])
-    ratio = samples["bare"].median_cpu / samples["profile"].median_cpu
-    return {
-        "python": runtime.version,
-        "ratio": round(ratio, 3),
-        "samples": {mode: sample.as_dict() for mode, sample in samples.items()},
-    }
+            self.samples[mode].add(result["cpu_s"], result["wall_s"])
+            self.peaks[mode].append(result["peak_rss_kb"])
+            self.rows[mode] = result["rows"]
+
+    def throughput(self, megabytes: float) -> dict[str, float]:
+        return {mode: megabytes / sample.median_cpu for mode, sample in self.samples.items()}
+
+    def peak_mb(self) -> dict[str, float]:
+        return {mode: round(max(peaks) / 1024, 1) for mode, peaks in self.peaks.items()}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {mode: sample.as_dict() for mode, sample in self.samples.items()}
 
 
 def _memory(ctx: Context) -> Figure:
