@@ -1,4 +1,5 @@
-"""The documentation agrees with the Terraform: module READMEs and docs/security.md."""
+"""The documentation agrees with the Terraform: the READMEs (root and modules) and the
+README's security section."""
 
 from __future__ import annotations
 
@@ -25,8 +26,8 @@ def inline_skips() -> set[tuple[str, str, str]]:
 
 
 def documented_skips() -> set[tuple[str, str, str]]:
-    text = (REPO_ROOT / "docs" / "security.md").read_text()
-    section = text.split("## Skipped checkov checks", 1)[1]
+    text = (REPO_ROOT / "README.md").read_text()
+    section = text.split("### Skipped checkov checks", 1)[1].split("\n## ", 1)[0]
     rows = (ROW.match(line) for line in section.splitlines())
     return {(m.group(1), m.group(2), m.group(3)) for m in rows if m}
 
@@ -39,6 +40,16 @@ def test_every_skip_is_documented_with_its_reason() -> None:
 
 def _names(text: str, kind: str) -> set[str]:
     return set(re.findall(rf'^{kind} "([^"]+)"', text, re.MULTILINE))
+
+
+def test_root_readme_lists_every_input_and_output() -> None:
+    readme = (REPO_ROOT / "README.md").read_text()
+    assert _table_names(readme, "Inputs") == _names(
+        (REPO_ROOT / "variables.tf").read_text(), "variable"
+    )
+    assert _table_names(readme, "Outputs") == _names(
+        (REPO_ROOT / "outputs.tf").read_text(), "output"
+    )
 
 
 def _table_names(readme: str, heading: str) -> set[str]:
