@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from fileproc_tools import build, outputs, sandbox, terraform
+from fileproc_tools import build, outputs, runner, sandbox, terraform
 from fileproc_tools.cli import ApiClient, ApiConfig, CliError, upload, wait_all
 from fileproc_tools.cli.config import display_path
 from fileproc_tools.cli.progress import Progress, elapsed
@@ -274,6 +274,15 @@ def run(timeout: float, out: TextIO) -> int:
 
     def done(text: str, since: float) -> None:
         progress.note(f"   {text} ({elapsed(time.monotonic() - since)})")
+
+    runtime = build.target_for_env(ENV).runtime
+    if runner.find_interpreter(runtime) is None:
+        raise DemoError(
+            f"the sandbox runs the functions with {runtime} (envs/{ENV}.tfvars), and this "
+            f"machine has no {runtime.replace('python', 'Python ')}: install it (e.g. `pyenv "
+            f"install {runtime.removeprefix('python')}`) or set "
+            f"{runner.interpreter_variable(runtime)} to its interpreter"
+        )
 
     since = step("1/5 sandbox")
     was_running = sandbox.is_running()

@@ -241,23 +241,15 @@ class Runtimes:
             return self._interpreters[runtime]
 
     def _find(self, runtime: str) -> str:
-        match = re.fullmatch(r"python(\d+)\.(\d+)", runtime)
-        if not match:
-            raise UnsupportedFunction(f"runtime {runtime!r}: the sandbox runs Python runtimes only")
-        version = (int(match[1]), int(match[2]))
-        override = os.environ.get(f"FILEPROC_{runtime.upper().replace('.', '_')}")
-        candidates: list[str | None] = [override] if override else []
-        candidates += _pyenv_interpreters(version)
-        candidates += [shutil.which(f"python{version[0]}.{version[1]}")]
-        for candidate in candidates:
-            if candidate and _python_version(candidate) == version:
-                log.info("runtime %s runs with %s", runtime, candidate)
-                return candidate
+        found = find_interpreter(runtime)
+        if found is not None:
+            log.info("runtime %s runs with %s", runtime, found)
+            return found
         log.warning(
-            "NO INTERPRETER FOR %s on this machine (set FILEPROC_%s to one); running its "
+            "NO INTERPRETER FOR %s on this machine (set %s to one); running its "
             "functions with %s (Python %d.%d) instead: wheels built for %s may not import",
             runtime,
-            runtime.upper().replace(".", "_"),
+            interpreter_variable(runtime),
             sys.executable,
             *sys.version_info[:2],
             runtime,
@@ -271,6 +263,30 @@ class Runtimes:
                 _copy_distributions(SDK_DISTRIBUTIONS, self.sdk_dir)
                 marker.touch()
             return self.sdk_dir
+
+
+def interpreter_variable(runtime: str) -> str:
+    """The environment variable naming the interpreter of a runtime: FILEPROC_PYTHON3_12."""
+    return f"FILEPROC_{runtime.upper().replace('.', '_')}"
+
+
+def find_interpreter(runtime: str) -> str | None:
+    """This machine's interpreter for a Lambda Python runtime ("python3.12"), or None.
+
+    Looked for in order: $FILEPROC_PYTHON3_12, pyenv's versions, python3.12 on PATH.
+    """
+    match = re.fullmatch(r"python(\d+)\.(\d+)", runtime)
+    if not match:
+        raise UnsupportedFunction(f"runtime {runtime!r}: the sandbox runs Python runtimes only")
+    version = (int(match[1]), int(match[2]))
+    override = os.environ.get(interpreter_variable(runtime))
+    candidates: list[str | None] = [override] if override else []
+    candidates += _pyenv_interpreters(version)
+    candidates += [shutil.which(f"python{version[0]}.{version[1]}")]
+    for candidate in candidates:
+        if candidate and _python_version(candidate) == version:
+            return candidate
+    return None
 
 
 def _pyenv_interpreters(version: tuple[int, int]) -> list[str]:

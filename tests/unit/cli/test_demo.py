@@ -3,6 +3,9 @@ and the verdict on the samples. (make demo itself runs the real thing end to end
 
 from __future__ import annotations
 
+import pytest
+
+from fileproc_tools import demo, runner
 from fileproc_tools.demo import ApplyTracker, command_prefix, unexpected
 from fileproc_tools.samples import SAMPLES
 
@@ -67,3 +70,18 @@ def test_verdict_on_the_samples() -> None:
     assert unexpected(records) == []
     records[-1]["status"] = "PROCESSED"  # the damaged JPEG must not pass
     assert unexpected(records) == ["broken-photo.jpg ended PROCESSED, expected FAILED"]
+
+
+def test_demo_stops_early_without_the_runtime_s_python(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without an interpreter for the sandbox's runtime every sample would time out after
+    minutes; the demo says what to install before it starts anything."""
+    monkeypatch.setattr(runner, "find_interpreter", lambda runtime: None)
+    monkeypatch.setattr(
+        demo.sandbox, "ensure_up", lambda: pytest.fail("the sandbox must not start")
+    )
+    assert demo.main([]) != 0
+    err = capsys.readouterr().err
+    assert "no Python 3.12" in err
+    assert "FILEPROC_PYTHON3_12" in err
