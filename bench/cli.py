@@ -85,8 +85,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         for figure in produced:
             figures.append(figure.as_dict())
             ctx.say(_summary(figure))
+    provenance: dict[str, Any] = {}
     if selected != list(GROUPS) and results_path.exists():
-        figures = _merged(results_path, selected, figures)
+        previous = json.loads(results_path.read_text())
+        figures = _merged(previous, selected, figures)
+        provenance = {
+            "groups": selected,
+            "previous_date": previous.get("previous_date") or previous.get("date"),
+        }
     run = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "quick": args.quick,
@@ -94,6 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "machine": machine.describe() | _runtime_python(figures),
         "sizes": asdict(sizes),
         "figures": figures,
+        **provenance,
     }
     report.write_json(results_path, run)
     report.write_markdown(markdown_path, run)
@@ -106,11 +113,12 @@ def _group_of(figure_id: str) -> str:
 
 
 def _merged(
-    results_path: Path, selected: list[str], figures: list[dict[str, Any]]
+    previous: dict[str, Any], selected: list[str], figures: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """The previous run's figures of the groups not run now, in group order, plus the new."""
-    previous = json.loads(results_path.read_text()).get("figures", [])
-    kept = [figure for figure in previous if _group_of(figure["id"]) not in selected]
+    kept = [
+        figure for figure in previous.get("figures", []) if _group_of(figure["id"]) not in selected
+    ]
     order = {name: index for index, name in enumerate(GROUPS)}
     return sorted(kept + figures, key=lambda figure: order.get(_group_of(figure["id"]), 99))
 

@@ -41,13 +41,20 @@ def _met(value: bool | None) -> str:
 
 def table(run: dict[str, Any]) -> str:
     machine = run["machine"]
+    provenance = ""
+    if run.get("previous_date"):
+        provenance = (
+            f"; re-measured {', '.join(run['groups'])}, the other figures are from the run "
+            f"of {run['previous_date']}"
+        )
     lines = [
         f"Run: {run['date']} ({'quick' if run['quick'] else 'full'} run, "
-        f"{run['duration_s']:.0f} s)  ",
+        f"{run['duration_s']:.0f} s{provenance})  ",
         f"Machine: {machine['cpu']}, {machine['cores']} cores, "
         f"{machine['memory_gb']} GB; {machine['os']}  ",
-        f"Python {machine['python']} (bench and processors), Lambda runtime Python "
-        f"{machine.get('runtime_python', '-')} (cold start); "
+        f"Python {machine['python']} (the bench; image, document, CSV memory, API list), "
+        f"Lambda runtime Python {machine.get('runtime_python', '-')} with the deployed zips "
+        "(cold start, CSV throughput); "
         + ", ".join(f"{name} {version}" for name, version in machine["libraries"].items()),
         "",
         "| figure | value | baseline | ratio | target | met |",
@@ -56,7 +63,7 @@ def table(run: dict[str, Any]) -> str:
     for figure in run["figures"]:
         value = f"{_number(figure['value'])} {figure['unit']}".strip()
         baseline = (
-            f"{_number(figure['baseline'])} {figure['unit'].split('/')[0]} "
+            f"{_number(figure['baseline'])} {figure['unit'].replace('items/page', 'items')} "
             f"({figure['baseline_what']})"
             if figure["baseline"] is not None
             else "-"
