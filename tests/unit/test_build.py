@@ -12,16 +12,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import threading
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from fileproc_tools import build
+from fileproc_tools import build, runner
 from fileproc_tools.build import BuildError, Target
 
 # --- helpers ------------------------------------------------------------------------------
@@ -40,6 +43,53 @@ def elf_header(machine: int) -> bytes:
 def elf_machine(data: bytes) -> int:
     assert data[:4] == b"\x7fELF"
     return int.from_bytes(data[18:20], "little")
+
+
+def runtime_compiler(runtime: str = "python3.12") -> build.Compiler:
+    """The machine's interpreter for the runtime; the test is skipped without one."""
+    compiler = build.find_compiler(runtime)
+    if compiler is None:
+        pytest.skip(f"no {runtime} interpreter on this machine")
+    return compiler
+
+
+# PEP 552: the .pyc's second word. Bit 0: hash-based (no mtime); bit 1: checked.
+PYC_CHECKED_HASH = 0b11
+PYC_UNCHECKED_HASH = 0b01
+
+
+def pyc_flags(data: bytes) -> int:
+    return int.from_bytes(data[4:8], "little")
+
+
+def unzip_read_only(path: Path, target: Path) -> Path:
+    """Unpacked as Lambda has it: nobody may write bytecode next to the code."""
+    with zipfile.ZipFile(path) as zf:
+        zf.extractall(target)
+    for item in [target, *target.rglob("*")]:
+        item.chmod(0o555 if item.is_dir() else 0o444)
+    return target
+
+
+def loaded_from(interpreter: str, code_dir: Path, modules: str) -> dict[str, str]:
+    """How the interpreter got each of code_dir's modules that ``import modules`` loads:
+    "bytecode" (a .pyc it accepted) or "source" (compiled there and then)."""
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(code_dir)}
+    result = subprocess.run(
+        [interpreter, "-v", "-c", f"import {modules}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    how = {}
+    for line in result.stderr.splitlines():
+        if line.startswith("# ") and " matches " in line:
+            how[line.split(" matches ")[1]] = "bytecode"
+        elif line.startswith("# code object from ") and line.endswith(".py"):
+            how[line.removeprefix("# code object from ")] = "source"
+    root = str(code_dir) + "/"
+    return {path.removeprefix(root): kind for path, kind in how.items() if path.startswith(root)}
 
 
 def make_wheel(
@@ -143,6 +193,13 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     make_wheel(
         house,
+        "oldsyntax",
+        "1.0",
+        "py2.py3-none-any",
+        {"oldsyntax/__init__.py": b"", "oldsyntax/py2.py": b"print 'old'\n"},
+    )
+    make_wheel(
+        house,
         "maconly",
         "1.0",
         "cp312-cp312-macosx_11_0_arm64",
@@ -164,6 +221,7 @@ def build_test_layer(tmp_path: Path, wheelhouse: Path) -> LayerBuilder:
         out: str = "out",
         cache: str = "cache",
         wheels_from: Path = wheelhouse,
+        bytecode: bool = True,
     ) -> Path:
         requirements = tmp_path / "requirements.txt"
         requirements.write_text(pins)
@@ -173,6 +231,7 @@ def build_test_layer(tmp_path: Path, wheelhouse: Path) -> LayerBuilder:
             out_dir=tmp_path / out,
             cache_root=tmp_path / cache,
             pip_args=["--no-index", "--find-links", str(wheels_from)],
+            bytecode=bytecode,
         )
 
     return run
@@ -205,11 +264,112 @@ def source_tree(tmp_path: Path) -> Path:
 
 
 def test_function_zip_holds_only_the_package_code(source_tree: Path, tmp_path: Path) -> None:
-    path = build.build_function(source_tree, tmp_path / "out")
+    path = build.build_function(source_tree, tmp_path / "out", bytecode=False)
     assert path == tmp_path / "out" / "function.zip"
     files = [name for name in zip_names(path) if not name.endswith("/")]
     expected = ["fileproc/__init__.py", "fileproc/config.py", "fileproc/handlers/__init__.py"]
     assert files == sorted([*expected, *HANDLERS])
+
+
+def test_function_zip_has_the_runtime_bytecode_of_each_source(
+    source_tree: Path, tmp_path: Path
+) -> None:
+    compiler = runtime_compiler("python3.12")
+    path = build.build_function(source_tree, tmp_path / "out", Target("python3.12", "arm64"))
+    files = layer_files(path)
+    sources = sorted(name for name in files if name.endswith(".py"))
+    assert sorted(name for name in files if name.endswith(".pyc")) == sorted(
+        compiler.pyc_name(name) for name in sources
+    )
+    assert "fileproc/__pycache__/config.cpython-312.pyc" in files
+    assert len(files) == 2 * len(sources)  # the stale 3.11 .pyc of the checkout stays out
+    # Checked against the source: an edit in the Lambda console is not shadowed.
+    assert {pyc_flags(data) for name, data in files.items() if name.endswith(".pyc")} == {
+        PYC_CHECKED_HASH
+    }
+
+
+def test_function_zip_bytecode_is_for_the_target_runtime(source_tree: Path, tmp_path: Path) -> None:
+    compiler = runtime_compiler("python3.13")
+    path = build.build_function(source_tree, tmp_path / "out", Target("python3.13", "arm64"))
+    assert compiler.cache_tag == "cpython-313"
+    assert "fileproc/__pycache__/config.cpython-313.pyc" in zip_names(path)
+    assert not [name for name in zip_names(path) if "cpython-312" in name]
+
+
+def test_the_runtime_python_imports_the_function_zip_from_its_bytecode(tmp_path: Path) -> None:
+    """Unpacked read-only, as in /var/task: the interpreter accepts every .pyc and
+    compiles nothing."""
+    compiler = runtime_compiler("python3.12")
+    path = build.build_function(build.LAMBDA_SRC, tmp_path, Target("python3.12", "x86_64"))
+    code = unzip_read_only(path, tmp_path / "task")
+    # Modules without third-party imports: the layer is not on this path.
+    how = loaded_from(compiler.interpreter, code, "fileproc.config, fileproc.processors.textstats")
+    assert how == {
+        "fileproc/__init__.py": "bytecode",
+        "fileproc/config.py": "bytecode",
+        "fileproc/keys.py": "bytecode",
+        "fileproc/processors/__init__.py": "bytecode",
+        "fileproc/processors/textstats.py": "bytecode",
+    }
+
+
+def test_the_sandbox_runner_runs_the_function_zip_from_its_bytecode(tmp_path: Path) -> None:
+    """The sandbox's Lambda service unpacks the deployed zip (its CodeCache) and starts
+    the runtime's Python on it (a Worker): the .pyc shipped in the zip are what it loads."""
+    runtime_compiler("python3.12")
+    path = build.build_function(build.LAMBDA_SRC, tmp_path / "out", Target("python3.12", "x86_64"))
+    sha = build.base64_sha256(path)
+    code_dir = runner.CodeCache(tmp_path / "code").unpacked(path.as_uri(), sha)
+    config = runner.FunctionConfig(
+        name="fn",
+        arn="arn:aws:lambda:us-east-1:123456789012:function:fn",
+        region="us-east-1",
+        runtime="python3.12",
+        handler="fileproc.keys.is_file_id",  # imports fileproc and fileproc.keys, no layer
+        timeout=5,
+        memory_mb=128,
+        environment={"PYTHONVERBOSE": "1"},  # the import system says where code came from
+        code_sha256=sha,
+        code_location=path.as_uri(),
+        layers=(),
+        log_group="/aws/lambda/fn",
+    )
+    setup = runner.WorkerSetup(
+        interpreter=runner.Runtimes(tmp_path).interpreter("python3.12"),
+        code_dir=code_dir,
+        layer_dirs=[],
+        sdk_dir=tmp_path / "sdk",
+        endpoint="http://127.0.0.1:1",
+        tmp_root=tmp_path / "tmp",
+    )
+    lines: list[str] = []
+    runner.Worker(config, setup, lambda _config, _stream, line: lines.append(line)).stop()
+    expected = f"# {code_dir}/fileproc/__pycache__/keys.cpython-312.pyc matches"
+    for _ in range(100):  # the log pump is a thread: let it reach the end of the output
+        if any(line.startswith(expected) for line in lines):
+            break
+        threading.Event().wait(0.1)
+    assert any(line.startswith(expected) for line in lines), "".join(lines)[-3000:]
+    compiled_here = f"# code object from {code_dir}/"
+    assert not [line for line in lines if line.startswith(compiled_here)]
+
+
+def test_edited_function_source_is_compiled_again(tmp_path: Path) -> None:
+    """The console's editor changes a .py and keeps the rest of the zip: the checked
+    .pyc then no longer matches, and the edit is what runs."""
+    compiler = runtime_compiler("python3.12")
+    path = build.build_function(build.LAMBDA_SRC, tmp_path, Target("python3.12", "x86_64"))
+    code = unzip_read_only(path, tmp_path / "task")
+    edited = code / "fileproc" / "keys.py"
+    edited.chmod(0o644)
+    edited.write_text(edited.read_text() + "\nEDITED = True\n")
+    how = loaded_from(compiler.interpreter, code, "fileproc.config")
+    assert how == {
+        "fileproc/__init__.py": "bytecode",
+        "fileproc/config.py": "bytecode",
+        "fileproc/keys.py": "source",
+    }
 
 
 def test_function_zip_entries_are_sorted_with_fixed_metadata(
@@ -242,6 +402,49 @@ def test_function_zip_is_byte_identical_across_builds_and_touches(
     assert build.build_function(source_tree, tmp_path / "d").read_bytes() != first
 
 
+def test_function_zip_bytecode_is_the_same_wherever_it_is_built(
+    source_tree: Path, tmp_path: Path
+) -> None:
+    """The .pyc name the runtime's path, not the build machine's, and carry no mtime."""
+    runtime_compiler("python3.12")
+    first = build.build_function(source_tree, tmp_path / "a")
+    assert [name for name in zip_names(first) if name.endswith(".pyc")]
+    elsewhere = shutil.copytree(source_tree, tmp_path / "another" / "checkout")
+    os.utime(elsewhere / "fileproc" / "config.py", (1_000_000_000, 1_000_000_000))
+    assert build.build_function(elsewhere, tmp_path / "b").read_bytes() == first.read_bytes()
+
+
+def test_without_the_runtime_python_the_build_has_no_bytecode_and_says_so(
+    source_tree: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sources_only = build.build_function(source_tree, tmp_path / "a", bytecode=False).read_bytes()
+    monkeypatch.setattr(build, "find_interpreter", lambda runtime: None)
+    build.find_compiler.cache_clear()
+    try:
+        path = build.build_function(source_tree, tmp_path / "b", Target("python3.12", "arm64"))
+    finally:
+        build.find_compiler.cache_clear()
+    assert not [name for name in zip_names(path) if name.endswith(".pyc")]
+    assert path.read_bytes() == sources_only
+    warning = capsys.readouterr().err
+    assert "no Python 3.12 on this machine (set FILEPROC_PYTHON3_12" in warning
+    assert "WITHOUT bytecode" in warning
+    assert "differ from ones built with it" in warning
+
+
+def test_function_code_that_does_not_compile_fails_the_build(
+    source_tree: Path, tmp_path: Path
+) -> None:
+    runtime_compiler("python3.12")
+    (source_tree / "fileproc" / "config.py").write_text("def broken(:\n")
+    with pytest.raises(BuildError, match=r"does not compile:\n.*config.py"):
+        build.build_function(source_tree, tmp_path / "out")
+    assert not (tmp_path / "out" / "function.zip").exists()
+
+
 def test_function_zip_needs_every_handler(source_tree: Path, tmp_path: Path) -> None:
     (source_tree / "fileproc" / "handlers" / "api.py").unlink()
     with pytest.raises(BuildError, match=r"no handler module for api"):
@@ -260,12 +463,17 @@ def test_build_prints_size_and_terraform_hash(
 
 
 def test_real_function_zip_has_the_handlers_and_fits_its_target(tmp_path: Path) -> None:
-    path = build.build_function(build.LAMBDA_SRC, tmp_path)
+    """With its bytecode: the .pyc files make up most of the zip."""
+    compiler = runtime_compiler("python3.12")
+    path = build.build_function(build.LAMBDA_SRC, tmp_path, Target("python3.12", "arm64"))
     names = zip_names(path)
     assert set(HANDLERS) <= set(names)
     assert all(name.startswith("fileproc/") for name in names)
-    assert all(name.endswith((".py", "/")) for name in names)
-    assert not [name for name in names if "__pycache__" in name or "/tests/" in name]
+    sources = [name for name in names if name.endswith(".py")]
+    compiled = [name for name in names if name.endswith(".pyc")]
+    assert compiled == sorted(compiler.pyc_name(name) for name in sources)
+    assert len(sources) + len(compiled) == len([name for name in names if not name.endswith("/")])
+    assert not [name for name in names if "/tests/" in name]
     assert path.stat().st_size <= build.FUNCTION_ZIP_TARGET_BYTES
 
 
@@ -451,15 +659,16 @@ def test_layer_gets_the_wheels_of_the_runtime_python(build_test_layer: LayerBuil
     assert files["python/nativepkg/__init__.py"] == b"BUILT_FOR = 'cp313-x86_64'\n"
 
 
-def test_layer_is_an_installed_python_tree_without_scripts_or_bytecode(
+def test_layer_is_an_installed_python_tree_without_scripts_or_foreign_bytecode(
     build_test_layer: LayerBuilder,
 ) -> None:
-    path = build_test_layer(Target("python3.12", "arm64"))
+    path = build_test_layer(Target("python3.12", "arm64"), bytecode=False)
     files = layer_files(path)
     assert all(name.startswith("python/") for name in zip_names(path))
     # .data/purelib is spread into the package; scripts never reach the layer.
     assert files["python/purepkg/spread.py"] == b"SPREAD = True\n"
     assert not [name for name in files if "purepkg-tool" in name or "/bin/" in name]
+    # Not even the .pyc a wheel may carry: only the build's own, compiled for the runtime.
     assert not [name for name in files if name.endswith(".pyc") or "__pycache__" in name]
     assert files["python/purepkg-2.0.dist-info/INSTALLER"] == b"fileproc-build\n"
     assert "python/nativepkg-1.0.dist-info/RECORD" in files
@@ -467,6 +676,31 @@ def test_layer_is_an_installed_python_tree_without_scripts_or_bytecode(
         for info in zf.infolist():
             assert info.date_time == (1980, 1, 1, 0, 0, 0)
             assert info.external_attr >> 16 in (0o040755, 0o100644, 0o100755)
+
+
+@pytest.mark.parametrize("runtime", ["python3.12", "python3.13"])
+def test_layer_has_unchecked_bytecode_of_the_runtime_python(
+    build_test_layer: LayerBuilder, runtime: str
+) -> None:
+    compiler = runtime_compiler(runtime)
+    files = layer_files(build_test_layer(Target(runtime, "x86_64")))
+    sources = [name for name in files if name.endswith(".py")]
+    compiled = {name: data for name, data in files.items() if name.endswith(".pyc")}
+    assert sorted(compiled) == sorted(compiler.pyc_name(name) for name in sources)
+    assert f"python/purepkg/__pycache__/spread.{compiler.cache_tag}.pyc" in compiled
+    # A layer version never changes: the runtime need not hash the sources.
+    assert {pyc_flags(data) for data in compiled.values()} == {PYC_UNCHECKED_HASH}
+
+
+def test_layer_leaves_a_file_the_runtime_cannot_compile_as_source(
+    build_test_layer: LayerBuilder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runtime_compiler("python3.12")
+    files = layer_files(build_test_layer(Target("python3.12", "arm64"), pins="oldsyntax==1.0\n"))
+    assert files["python/oldsyntax/py2.py"] == b"print 'old'\n"
+    assert "python/oldsyntax/__pycache__/__init__.cpython-312.pyc" in files
+    assert not [name for name in files if "py2.cpython" in name]
+    assert "oldsyntax/py2.py" in capsys.readouterr().out
 
 
 def test_layer_is_byte_identical_with_a_cold_or_a_warm_cache(
@@ -477,8 +711,11 @@ def test_layer_is_byte_identical_with_a_cold_or_a_warm_cache(
     other_cold = build_test_layer(target, out="cold-b", cache="cache-b").read_bytes()
     assert other_cold == cold
 
-    def no_pip(*args: object, **kwargs: object) -> None:
-        raise AssertionError("a warm cache must not run pip")
+    run = subprocess.run
+
+    def no_pip(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        assert "pip" not in command, "a warm cache must not run pip"
+        return run(command, **kwargs)
 
     # Warm: no download at all, as on an offline machine.
     monkeypatch.setattr(build.subprocess, "run", no_pip)

@@ -1,8 +1,16 @@
 """Package the Lambda code: build/function.zip and build/layer-<runtime>-<architecture>.zip.
 
 Both zips are deterministic (sorted entries, fixed timestamps and permissions,
-no bytecode, relative paths), so Terraform's ``source_code_hash``
-(``filebase64sha256``) changes only when the code or the pinned dependencies do.
+relative paths), so Terraform's ``source_code_hash`` (``filebase64sha256``)
+changes only when the code or the pinned dependencies do.
+
+Both carry bytecode compiled by the target runtime's own Python (found as the
+sandbox's runner finds it): Lambda's /var/task and /opt are read-only, so code
+shipped without ``__pycache__/*.cpython-3XX.pyc`` is compiled again on every cold
+start. The .pyc files are hash-based (no source mtime inside), so the same
+sources give the same bytes. A machine without that Python builds without
+bytecode and says so: those zips work, but differ from (and start slower than)
+zips built with it.
 
 The layer holds wheels for the Lambda's platform, not the build machine's: pip
 downloads them with ``--platform``/``--python-version``/``--only-binary``,
@@ -19,7 +27,11 @@ from __future__ import annotations
 
 import argparse
 import base64
+import functools
 import hashlib
+import json
+import os
+import posixpath
 import re
 import shutil
 import subprocess
@@ -44,6 +56,7 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
+from fileproc_tools.runner import find_interpreter, interpreter_variable
 from fileproc_tools.tfconfig import REPO_ROOT
 
 LAMBDA_SRC = REPO_ROOT / "lambda_src"
@@ -251,6 +264,129 @@ def describe(path: Path) -> str:
     )
 
 
+# --- bytecode for the target runtime ---------------------------------------------------------
+
+# Where Lambda puts the code: the path each .pyc names (co_filename, seen in
+# tracebacks). The import system corrects it to the real path on load, so it only
+# keeps the bytes the same on every build machine.
+FUNCTION_ROOT = "/var/task"
+LAYER_ROOT = "/opt"
+
+# Run by the target interpreter: compile each [source, pyc, shown path] read from
+# stdin as JSON, at optimization level 0 (Lambda runs python without -O, so it
+# loads the plain .cpython-3XX.pyc); print the failures as JSON.
+_COMPILE_SCRIPT = """
+import json, py_compile, sys
+request = json.load(sys.stdin)
+mode = py_compile.PycInvalidationMode[request["mode"]]
+failed = []
+for source, cfile, dfile in request["files"]:
+    try:
+        py_compile.compile(
+            source, cfile=cfile, dfile=dfile, doraise=True, optimize=0, invalidation_mode=mode
+        )
+    except py_compile.PyCompileError as exc:
+        failed.append([source, exc.msg.strip()])
+json.dump(failed, sys.stdout)
+"""
+
+
+@dataclass(frozen=True)
+class Compiler:
+    """The target runtime's Python, which writes the .pyc files its own imports accept
+    (the magic number and the ``cpython-3XX`` tag change with every minor version)."""
+
+    interpreter: str
+    cache_tag: str
+
+    def pyc_name(self, source_name: str) -> str:
+        """``a/b.py`` -> ``a/__pycache__/b.cpython-312.pyc``, where the import system looks."""
+        directory, filename = posixpath.split(source_name)
+        stem = filename.removesuffix(".py")
+        return posixpath.join(directory, "__pycache__", f"{stem}.{self.cache_tag}.pyc")
+
+
+@functools.cache
+def find_compiler(runtime: str) -> Compiler | None:
+    """This machine's interpreter for the runtime, or None (the runner's lookup)."""
+    interpreter = find_interpreter(runtime)
+    if interpreter is None:
+        return None
+    cache_tag = subprocess.run(
+        [interpreter, "-I", "-c", "import sys; print(sys.implementation.cache_tag)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    return Compiler(interpreter, cache_tag)
+
+
+def compiler_for(target: Target, bytecode: bool) -> Compiler | None:
+    """The compiler to use, or None with a warning when bytecode is wanted but impossible."""
+    if not bytecode:
+        return None
+    compiler = find_compiler(target.runtime)
+    if compiler is not None:
+        print(f"bytecode: {compiler.cache_tag}, compiled by {compiler.interpreter}")
+    else:
+        print(
+            f"warning: no Python {target.python_version} on this machine (set "
+            f"{interpreter_variable(target.runtime)} to one): building WITHOUT bytecode. "
+            "These zips differ from ones built with it, and every cold start compiles "
+            "their code.",
+            file=sys.stderr,
+        )
+    return compiler
+
+
+def compile_entries(
+    compiler: Compiler,
+    entries: Sequence[ZipEntry],
+    root: str,
+    out_dir: Path,
+    *,
+    mode: Literal["CHECKED_HASH", "UNCHECKED_HASH"],
+    strict: bool,
+) -> list[ZipEntry]:
+    """The .pyc of every .py entry, compiled into out_dir, as entries beside their sources.
+
+    strict: a file that does not compile is an error (our code); otherwise it is left
+    without bytecode, as pip does for the odd file of a wheel.
+    """
+    sources = [entry for entry in entries if entry.name.endswith(".py")]
+    names = {entry.name: compiler.pyc_name(entry.name) for entry in sources}
+    files = [
+        [str(entry.source), str(out_dir / names[entry.name]), f"{root}/{entry.name}"]
+        for entry in sources
+    ]
+    # Nothing of this machine's Python settings (PYTHON* variables, site) reaches the
+    # compiler, and a fixed hash seed keeps anything hash-ordered the same on every build.
+    # no_debug_ranges leaves out the column tables (tracebacks still give file and line,
+    # without the ^^^ markers): a function zip 12% smaller, under its 200 KB target.
+    completed = subprocess.run(
+        [compiler.interpreter, "-S", "-s", "-X", "no_debug_ranges", "-c", _COMPILE_SCRIPT],
+        input=json.dumps({"mode": mode, "files": files}),
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONHASHSEED": "0"},
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise BuildError(f"compiling with {compiler.interpreter} failed: {completed.stderr}")
+    failed: list[list[str]] = json.loads(completed.stdout)
+    if failed and strict:
+        raise BuildError("does not compile:\n  " + "\n  ".join(msg for _, msg in failed))
+    if failed:
+        shown = ", ".join(source for source, _ in failed[:3]) + (", ..." if failed[3:] else "")
+        print(f"bytecode: {len(failed)} file(s) {compiler.cache_tag} cannot compile: {shown}")
+    skipped = {source for source, _ in failed}
+    return [
+        ZipEntry(names[entry.name], out_dir / names[entry.name])
+        for entry in sources
+        if str(entry.source) not in skipped
+    ]
+
+
 # --- function zip ------------------------------------------------------------------------
 
 
@@ -276,9 +412,28 @@ def function_entries(src: Path = LAMBDA_SRC) -> list[ZipEntry]:
     return sorted(entries, key=lambda entry: entry.name)
 
 
-def build_function(src: Path = LAMBDA_SRC, out_dir: Path = BUILD_DIR) -> Path:
+def build_function(
+    src: Path = LAMBDA_SRC,
+    out_dir: Path = BUILD_DIR,
+    target: Target | None = None,
+    *,
+    bytecode: bool = True,
+) -> Path:
+    """build/function.zip: the package's sources and, with ``bytecode``, their .pyc for
+    the target's runtime (the root module's default runtime when no target is given)."""
+    target = target or default_target(REPO_ROOT)
     path = out_dir / "function.zip"
-    write_zip(path, function_entries(src))
+    entries = function_entries(src)
+    compiler = compiler_for(target, bytecode)
+    with tempfile.TemporaryDirectory(prefix="fileproc-function-") as staging:
+        if compiler is not None:
+            # Checked against the source's hash at import: an edit made in the Lambda
+            # console's code editor (which keeps the other files) is not shadowed by a
+            # stale .pyc. The cost is reading and hashing ~40 small files.
+            entries += compile_entries(
+                compiler, entries, FUNCTION_ROOT, Path(staging), mode="CHECKED_HASH", strict=True
+            )
+        write_zip(path, entries)
     print(describe(path))
     if path.stat().st_size > FUNCTION_ZIP_TARGET_BYTES:
         print(
@@ -529,17 +684,33 @@ def build_layer(
     out_dir: Path = BUILD_DIR,
     cache_root: Path | None = None,
     pip_args: Sequence[str] = (),
+    *,
+    bytecode: bool = True,
 ) -> Path:
-    """build/layer-<runtime>-<architecture>.zip from the pinned requirements."""
+    """build/layer-<runtime>-<architecture>.zip from the pinned requirements, with the
+    .pyc of the runtime's Python when ``bytecode``."""
     pins = read_requirements(requirements)
     cache = download_wheels(pins, target, cache_root or out_dir / "wheels", pip_args)
     wheels = select_wheels(cache, pins)
     check_closure(pins, wheels, target)
     path = out_dir / target.layer_zip_name
+    compiler = compiler_for(target, bytecode)
     with tempfile.TemporaryDirectory(prefix="fileproc-layer-") as staging:
         site = install_wheels((wheels[pin.name] for pin in pins), target, Path(staging))
         check_elf_machine(site, target.machine)
-        write_zip(path, layer_entries(site))
+        entries = layer_entries(site)
+        if compiler is not None:
+            # Unchecked: a layer version never changes, so the import need not read
+            # and hash every source to trust its .pyc.
+            entries += compile_entries(
+                compiler,
+                entries,
+                LAYER_ROOT,
+                Path(staging) / "bytecode",
+                mode="UNCHECKED_HASH",
+                strict=False,
+            )
+        write_zip(path, entries)
     print(describe(path))
     if path.stat().st_size > MAX_DIRECT_UPLOAD_BYTES:
         raise BuildError(f"{path.name} is over Lambda's 50 MB limit for a directly uploaded zip")
@@ -564,6 +735,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--architecture", help=f"Lambda architecture (default {DEFAULT_ARCHITECTURE})"
     )
     parser.add_argument("--function-only", action="store_true", help="skip the layer")
+    parser.add_argument(
+        "--no-bytecode",
+        action="store_true",
+        help="ship sources only (every cold start then compiles them)",
+    )
     return parser.parse_args(argv)
 
 
@@ -572,9 +748,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         target = target_for_env(args.env, REPO_ROOT) if args.env else default_target(REPO_ROOT)
         target = Target(args.runtime or target.runtime, args.architecture or target.architecture)
-        build_function(LAMBDA_SRC, BUILD_DIR)
+        bytecode = not args.no_bytecode
+        build_function(LAMBDA_SRC, BUILD_DIR, target, bytecode=bytecode)
         if not args.function_only:
-            build_layer(target, REQUIREMENTS, BUILD_DIR)
+            build_layer(target, REQUIREMENTS, BUILD_DIR, bytecode=bytecode)
     except BuildError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
