@@ -231,6 +231,31 @@ resource "aws_api_gateway_deployment" "this" {
   lifecycle {
     create_before_destroy = true
   }
+
+  # The hash above refers to no resource, so only this orders the deployment
+  # after what it snapshots: made in parallel, a fresh apply fails ("The REST
+  # API doesn't contain any methods") and an update can snapshot before its
+  # change lands. Every aws_api_gateway_* resource of the module but the API,
+  # stage, keys and account setting belongs here (tests/terraform checks).
+  # Terraform gives these create_before_destroy too (a dependency of a
+  # create-before-destroy resource must be), so a route taken out of the module
+  # is deleted after the new deployment: it stays on the stage until the next
+  # one (terraform apply -replace=module.api.aws_api_gateway_deployment.this).
+  depends_on = [
+    aws_api_gateway_resource.files,
+    aws_api_gateway_resource.file,
+    aws_api_gateway_resource.download,
+    aws_api_gateway_request_validator.parameters,
+    aws_api_gateway_request_validator.body,
+    aws_api_gateway_model.create_file,
+    aws_api_gateway_method.this,
+    aws_api_gateway_integration.this,
+    aws_api_gateway_method.options,
+    aws_api_gateway_integration.options,
+    aws_api_gateway_method_response.options,
+    aws_api_gateway_integration_response.options,
+    aws_api_gateway_gateway_response.this,
+  ]
 }
 
 resource "aws_api_gateway_stage" "this" {

@@ -263,7 +263,8 @@ def test_api_gateway_can_write_its_logs(dev: Plan) -> None:
     assert execution.values["retention_in_days"] == 7
 
 
-# What a deployment snapshots: the configuration of these resources.
+# What a deployment snapshots: the configuration of these resources (every
+# resource of the module whose type is not in NOT_SNAPSHOTTED).
 DEPLOYED = (
     "aws_api_gateway_resource.files",
     "aws_api_gateway_resource.file",
@@ -279,6 +280,20 @@ DEPLOYED = (
     "aws_api_gateway_integration_response.options",
     "aws_api_gateway_gateway_response.this",
 )
+# The API's resource types that a deployment does not snapshot: the API it is
+# made in, the deployment itself, what serves or uses it (stage, method settings,
+# API key and usage plan), and the account setting. Any other aws_api_gateway_*
+# type is part of the API's definition, so a deployment must wait for it.
+NOT_SNAPSHOTTED = {
+    "aws_api_gateway_rest_api",
+    "aws_api_gateway_deployment",
+    "aws_api_gateway_stage",
+    "aws_api_gateway_method_settings",
+    "aws_api_gateway_api_key",
+    "aws_api_gateway_usage_plan",
+    "aws_api_gateway_usage_plan_key",
+    "aws_api_gateway_account",
+}
 # Inputs of those resources that are not configuration: the ids of other
 # resources, and the integration URI (the invoke ARN of var.function_name).
 NOT_HASHED = {"local.resource_ids", "local.validator_ids", "var.function_invoke_arn"}
@@ -339,6 +354,35 @@ def _all_references(expressions: dict) -> set[str]:
         elif isinstance(item, list):
             stack.extend(item)
     return found
+
+
+def _snapshotted(plan: Plan) -> set[str]:
+    """Addresses of the api module's resources whose types a deployment snapshots."""
+    module = plan.raw["configuration"]["root_module"]["module_calls"]["api"]["module"]
+    return {
+        resource["address"]
+        for resource in module["resources"]
+        if resource["mode"] == "managed"
+        and resource["type"].startswith("aws_api_gateway_")
+        and resource["type"] not in NOT_SNAPSHOTTED
+    }
+
+
+def test_every_snapshotted_resource_has_its_settings_checked(dev: Plan) -> None:
+    # DEPLOYED drives the trigger test above: a resource added to the module
+    # must be added there too, so that its settings reach the hash.
+    assert _snapshotted(dev) == set(DEPLOYED)
+
+
+def test_deployment_waits_for_everything_it_snapshots(dev: Plan) -> None:
+    # Nothing else orders them: the deployment refers to the API and to locals
+    # only. Made in parallel with the methods, a fresh apply fails on AWS ("The
+    # REST API doesn't contain any methods", "No integration defined for
+    # method"), and an update can snapshot before a change lands, with a
+    # trigger that already matches, so it is never deployed.
+    config = dev.config_resource("api", "aws_api_gateway_deployment.this")
+    missing = _snapshotted(dev) - set(config.get("depends_on", []))
+    assert not missing, f"the deployment does not depend on {sorted(missing)}"
 
 
 def test_stage_serves_the_current_deployment(dev: Plan) -> None:
