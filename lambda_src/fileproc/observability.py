@@ -1,4 +1,4 @@
-"""Logger, Tracer and Metrics shared by the processing functions.
+"""Logger, Tracer and Metrics shared by the four functions.
 
 Created once per container, as Powertools recommends. Service name and
 metrics namespace come from POWERTOOLS_SERVICE_NAME and
@@ -10,8 +10,14 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
+# The X-Ray SDK instruments these libraries: every AWS call of the functions goes
+# through botocore, and is traced as a subsegment. Tracer() alone would try a
+# dozen libraries the functions never use, importing those it finds (sqlite3) at
+# every cold start.
+TRACED_LIBRARIES = ("botocore",)
+
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=TRACED_LIBRARIES)
 metrics = Metrics()
 
 # Metric names (namespace POWERTOOLS_METRICS_NAMESPACE, dimensions service,

@@ -8,18 +8,16 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from fileproc import handlers
 from fileproc.api.app import create_app
 from fileproc.api.presign import make_s3_client
 from fileproc.config import load_settings
+from fileproc.observability import logger, metrics, tracer
 
 settings = load_settings()
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
 metrics.set_default_dimensions(environment=settings.environment)
 
 app = create_app(settings, boto3.client("dynamodb"), make_s3_client(), metrics)
@@ -31,3 +29,6 @@ app = create_app(settings, boto3.client("dynamodb"), make_s3_client(), metrics)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+handlers.loaded()
