@@ -110,14 +110,14 @@ variable "layer_zip_path" {
 }
 
 variable "lambda_runtime" {
-  description = "Python runtime of the functions and the layer."
+  description = "Python runtime of the functions and the layer: python3.12 or python3.13 (checked in modules/compute)."
   type        = string
   default     = "python3.12"
   nullable    = false
 }
 
 variable "lambda_architecture" {
-  description = "arm64 (Graviton) or x86_64, for the functions and the layer."
+  description = "arm64 (Graviton) or x86_64, for the functions and the layer (checked in modules/compute)."
   type        = string
   default     = "arm64"
   nullable    = false

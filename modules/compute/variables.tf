@@ -28,14 +28,16 @@ variable "account_id" {
 }
 
 variable "lambda_runtime" {
-  description = "Python runtime of the functions and the layer."
+  description = "Python runtime of the functions and the layer: python3.12 or python3.13, the runtimes `make build` makes a layer for."
   type        = string
   default     = "python3.12"
   nullable    = false
 
+  # The runtimes of tools/fileproc_tools/build.py (RUNTIME_PYTHON), both on
+  # Amazon Linux 2023; the plan tests fail when the two differ.
   validation {
-    condition     = contains(["python3.11", "python3.12", "python3.13"], var.lambda_runtime)
-    error_message = "lambda_runtime must be python3.11, python3.12 or python3.13 (the layer is built for one of them)."
+    condition     = contains(["python3.12", "python3.13"], var.lambda_runtime)
+    error_message = "lambda_runtime must be one of python3.12, python3.13 (got ${jsonencode(var.lambda_runtime)}): make build makes the layer for these only. python3.11 and older run on Amazon Linux 2, whose glibc 2.26 cannot load the layer's manylinux_2_28 wheels."
   }
 }
 
@@ -47,7 +49,7 @@ variable "lambda_architecture" {
 
   validation {
     condition     = contains(["arm64", "x86_64"], var.lambda_architecture)
-    error_message = "lambda_architecture must be arm64 or x86_64."
+    error_message = "lambda_architecture must be one of arm64, x86_64 (got ${jsonencode(var.lambda_architecture)}): Lambda's names, arm64 for Graviton (not aarch64), x86_64 for Intel and AMD (not amd64)."
   }
 }
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from tfplan import DEV, PROD, Plan, Scenario, Workspace, backend_settings
 
+from fileproc_tools.build import ARCH_MACHINE, RUNTIME_PYTHON
+
 pytestmark = pytest.mark.terraform
 
 REQUIRED_TAGS = ("Environment", "Project", "Owner")
@@ -157,6 +159,8 @@ BAD_DEV = Scenario(
         "aws_account_id": "12345",
         "tags": {"owner": "someone"},
         "cors_allowed_origins": ["https://app.example.com/"],
+        "lambda_runtime": "python3.11",
+        "lambda_architecture": "aarch64",
         "functions": {
             "image": {"memory_mb": 64, "reserved_concurrency": 5, "max_concurrency": 10},
             "api": {"timeout_seconds": 60},
@@ -215,6 +219,27 @@ def test_max_concurrency_above_reserved_concurrency_fails(bad_dev: str) -> None:
 def test_reserved_tag_keys_and_bad_origins_fail(bad_dev: str) -> None:
     assert "tags must not set Environment, Project or Owner" in bad_dev
     assert "cors_allowed_origins must be" in bad_dev
+
+
+def test_runtimes_the_build_does_not_make_fail(bad_dev: str) -> None:
+    # python3.11 runs on Amazon Linux 2, whose glibc (2.26) cannot load the
+    # layer's manylinux_2_28 wheels: the functions would fail at import.
+    assert f"lambda_runtime must be one of {', '.join(sorted(RUNTIME_PYTHON))}" in bad_dev
+    assert "Amazon Linux 2" in bad_dev
+
+
+def test_every_runtime_the_build_makes_is_accepted(all_plans: dict[str, Plan]) -> None:
+    runtimes = {
+        function.values["runtime"]
+        for plan in all_plans.values()
+        for function in plan.of_type("aws_lambda_function")
+    }
+    assert runtimes == set(RUNTIME_PYTHON)
+
+
+def test_architecture_must_be_lambdas_name(bad_dev: str) -> None:
+    # "aarch64" is what uname says; Lambda calls it arm64.
+    assert f"lambda_architecture must be one of {', '.join(sorted(ARCH_MACHINE))}" in bad_dev
 
 
 def test_prod_refuses_force_destroy_and_unprotected_table(bad_prod: str) -> None:

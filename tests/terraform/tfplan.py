@@ -41,11 +41,13 @@ STAGING = Scenario("envs/staging.tfvars")
 PROD = Scenario("envs/prod.tfvars")
 SANDBOX = Scenario("envs/sandbox.tfvars", {"aws_endpoint_url": "http://127.0.0.1:4566"})
 # dev with every option the environments leave off, and non-default values that
-# must reach the resources: another region, a VPC, Bedrock, other limits.
+# must reach the resources: another region, a VPC, Bedrock, other limits, the
+# other runtime.
 VARIANT = Scenario(
     "envs/dev.tfvars",
     {
         "region": "eu-west-1",
+        "lambda_runtime": "python3.13",
         "vpc_config": {"subnet_ids": ["subnet-0a1b2c3d"], "security_group_ids": ["sg-0a1b2c3d"]},
         "bedrock": {"enabled": True, "model_id": "anthropic.claude-3-haiku-20240307-v1:0"},
         "noncurrent_version_expiration_days": 45,
