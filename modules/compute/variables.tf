@@ -90,11 +90,16 @@ variable "functions" {
       batching_window_seconds = optional(number, 1)
       max_concurrency         = optional(number, 5)
     }), {})
+    # One file per invocation: CSV profiling runs at an estimated 20-30 MB/s
+    # at 1024 MB (BENCHMARKS.md's 32-51 MB/s per core, times the 0.58 vCPU of
+    # 1024 MB), so one file of max_data_bytes (5 GiB) takes 3 to 5 minutes of
+    # the 300 s, and the files batched with it would time out too, each losing
+    # a receive towards the DLQ.
     data = optional(object({
       memory_mb               = optional(number, 1024)
       timeout_seconds         = optional(number, 300)
       reserved_concurrency    = optional(number)
-      batch_size              = optional(number, 5)
+      batch_size              = optional(number, 1)
       batching_window_seconds = optional(number, 1)
       max_concurrency         = optional(number, 5)
     }), {})
