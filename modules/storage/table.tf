@@ -9,6 +9,9 @@ locals {
     category        = "category-uploaded-index"
     category_status = "category-status-uploaded-index"
   }
+  # The record's TTL attribute, as docs/contracts.md names it.
+  expiry_attribute = "expires_at"
+
   index_partition_keys = {
     all             = "listing" # always "file": one partition listing everything
     status          = "status"
@@ -50,6 +53,16 @@ resource "aws_dynamodb_table" "this" {
       range_key       = "uploaded_at"
       projection_type = "ALL"
     }
+  }
+
+  # The api function sets expires_at (epoch seconds: the upload link's
+  # lifetime plus a margin) on a PENDING record, and a processor removes it
+  # when the file arrives, so a record whose upload never came is deleted by
+  # DynamoDB (at no cost, within a few days of that time, so readers that
+  # must not see it compare expires_at themselves).
+  ttl {
+    attribute_name = local.expiry_attribute
+    enabled        = true
   }
 
   point_in_time_recovery {

@@ -8,6 +8,7 @@ import pytest
 from tfplan import Plan, statements
 
 from fileproc.config import Settings
+from fileproc_tools.tfconfig import REPO_ROOT
 
 pytestmark = pytest.mark.terraform
 
@@ -151,6 +152,18 @@ def test_table_encryption_uses_the_customer_key_only_when_asked(dev: Plan, prod:
     (sse,) = table.values["server_side_encryption"]
     assert sse["enabled"] is True
     assert table.unknown["server_side_encryption"] == [{"kms_key_arn": True}]
+
+
+def test_table_expires_records_by_expires_at(env_plan: tuple[str, Plan]) -> None:
+    # The api function sets expires_at (epoch seconds) on a PENDING record, so
+    # an upload requested but never made disappears; a processor removes it
+    # when the file arrives. The name is the record's, in docs/contracts.md.
+    _, plan = env_plan
+    assert plan.one("aws_dynamodb_table").values.get("ttl") == [
+        {"attribute_name": "expires_at", "enabled": True}
+    ]
+    record = (REPO_ROOT / "docs" / "contracts.md").read_text().split("## Record", 1)[1]
+    assert "\nexpires_at (N" in record.split("\n## ", 1)[0]
 
 
 @pytest.mark.parametrize(
