@@ -36,7 +36,7 @@ locals {
     download_file = {
       resource     = "download"
       http_method  = "GET"
-      query_params = []
+      query_params = ["artefact"] # thumbnail | text: an artefact instead of the upload
       path_param   = true
       body_model   = false
     }

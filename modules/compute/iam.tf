@@ -121,6 +121,13 @@ locals {
       resources = ["${local.bucket_arn}/${local.upload_prefix}*"]
     },
     {
+      # Presigned GETs of a file's derived artefacts (GET
+      # /files/{file_id}/download?artefact=thumbnail|text).
+      sid       = "SignArtefactDownloads"
+      actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+      resources = ["${local.bucket_arn}/${local.derived_prefix}*"]
+    },
+    {
       # So that HeadObject answers 404, not 403, for an upload not made yet.
       sid       = "TellMissingUploads"
       actions   = ["s3:ListBucket"]

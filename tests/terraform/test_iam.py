@@ -162,6 +162,11 @@ def _expected(role: str, region: str, account: str, prefix: str) -> dict[str, tu
             "ListRecords": ({"dynamodb:Query"}, indexes),
             "SignUploads": ({"s3:PutObject"}, {f"{bucket}/uploads/*"}),
             "SignDownloads": ({"s3:GetObject", "s3:GetObjectVersion"}, {f"{bucket}/uploads/*"}),
+            # GET /files/{id}/download?artefact=thumbnail|text
+            "SignArtefactDownloads": (
+                {"s3:GetObject", "s3:GetObjectVersion"},
+                {f"{bucket}/derived/*"},
+            ),
             "TellMissingUploads": ({"s3:ListBucket"}, {bucket}),
         }
     queue = f"arn:aws:sqs:{region}:{account}:{prefix}-{role}-queue"
