@@ -1,7 +1,9 @@
 """The Lambda runtime, as near as this machine has it: Lambda's Python (3.12, found as the
 sandbox's runner finds it), the function and layer zips unpacked side by side, and
 the SDK the runtime bundles (boto3, copied by the runner and compiled once, as the
-runtime ships it). The zips' code is left without bytecode, as Lambda has it.
+runtime ships it). The zips' code has the bytecode the build put in the zips, no
+more: Lambda's code directories are read-only, so the runs write none
+(PYTHONDONTWRITEBYTECODE).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import os
 import shutil
 import subprocess
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bench.aws import FUNCTION_ENV
@@ -29,6 +31,16 @@ class LambdaRuntime:
     function_dir: Path
     layer_dir: Path
     sdk_dir: Path
+
+    def without_bytecode(self) -> LambdaRuntime:
+        """The same code with the zips' __pycache__ removed (a copy): the zips as they
+        were built before they carried bytecode."""
+        root = self.function_dir.parent / "sources-only"
+        shutil.rmtree(root, ignore_errors=True)
+        ignore = shutil.ignore_patterns("__pycache__")
+        function_dir = Path(shutil.copytree(self.function_dir, root / "function", ignore=ignore))
+        layer_dir = Path(shutil.copytree(self.layer_dir, root / "layer" / "python", ignore=ignore))
+        return replace(self, function_dir=function_dir, layer_dir=layer_dir)
 
     def env(self, *, with_bench: bool = False) -> dict[str, str]:
         """Lambda's environment and paths; ``with_bench`` adds this repository's bench
