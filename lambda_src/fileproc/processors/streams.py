@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING, BinaryIO, Protocol
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
-# Big enough to amortise the per-call cost of a network stream, small enough
-# that the copy is a rounding error next to the decoded data.
+# Big enough to amortise the per-call cost of a network stream (each read of an
+# S3 body also updates its checksum; spooling a 6 MB photo took 1.1 ms more CPU
+# in 64 KB reads), small enough that the copy is a rounding error next to the
+# decoded data (the photo's peak memory is the decode's, not the spool's).
 CHUNK_BYTES = 256 * 1024
-SPOOL_CHUNK_BYTES = 64 * 1024
 
 
 class ByteStream(Protocol):
@@ -79,7 +80,7 @@ def spooled(head: bytes, stream: ByteStream) -> Iterator[BinaryIO]:
     """``head`` + the rest of ``stream`` in a seekable temporary file, deleted on exit."""
     with tempfile.TemporaryFile(prefix="fileproc-") as file:
         file.write(head)
-        while chunk := stream.read(SPOOL_CHUNK_BYTES):
+        while chunk := stream.read(CHUNK_BYTES):
             file.write(chunk)
         file.seek(0)
         yield file
