@@ -94,3 +94,20 @@ def test_a_server_that_cannot_start_reports_the_end_of_its_log(tmp_path: Path) -
         sandbox.up(clash)
     assert "Address already in use" in str(failed.value)
     assert not clash.pid_file.exists()
+
+
+def test_down_never_signals_a_process_that_is_not_the_sandbox(tmp_path: Path) -> None:
+    """After a crash and a reboot the pid file may name an unrelated process."""
+    import subprocess
+
+    settings = settings_in(tmp_path)
+    stranger = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    try:
+        settings.state_dir.mkdir(parents=True, exist_ok=True)
+        settings.pid_file.write_text(str(stranger.pid))
+        assert sandbox.down(settings) is False
+        assert stranger.poll() is None  # still running
+        assert not settings.pid_file.exists()
+    finally:
+        stranger.kill()
+        stranger.wait()

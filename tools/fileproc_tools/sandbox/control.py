@@ -34,6 +34,7 @@ DEFAULT_PORT = 4566
 HOST = "127.0.0.1"
 START_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 15.0
+SERVER_MODULE = "fileproc_tools.sandbox.server"
 
 
 class SandboxError(RuntimeError):
@@ -156,7 +157,7 @@ def up(settings: Settings | None = None, timeout: float = START_TIMEOUT_SECONDS)
     command = [
         sys.executable,
         "-m",
-        "fileproc_tools.sandbox.server",
+        SERVER_MODULE,
         "--host",
         HOST,
         "--port",
@@ -217,6 +218,16 @@ def _stop_group(pid: int, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
         time.sleep(0.05)
 
 
+def _is_sandbox(pid: int) -> bool:
+    """Whether pid runs the sandbox server: after a crash and a reboot the pid file may
+    name an unrelated process (and its group), which ``down`` must never signal."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return True  # no /proc here: the pid file and the health answer are all we have
+    return SERVER_MODULE.encode() in cmdline
+
+
 def down(settings: Settings | None = None) -> bool:
     """Stop the sandbox; False when it was not running."""
     settings = settings or Settings.from_env()
@@ -224,7 +235,7 @@ def down(settings: Settings | None = None) -> bool:
     if pid is None:
         answer = health(settings)  # running without a pid file (deleted by hand)
         pid = answer.get("pid") if answer else None
-    if pid is None or not _alive(pid):
+    if pid is None or not _alive(pid) or not _is_sandbox(pid):
         settings.pid_file.unlink(missing_ok=True)
         return False
     _stop_group(pid)
