@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-import boto3
 import pytest
 import requests
 import tftest
 from botocore.config import Config
 
-from fileproc_tools import build, outputs, sandbox, terraform
+from fileproc_tools import build, outputs, sandbox
+from fileproc_tools.sandbox import credentials
 
 ENV = "sandbox"
 STATE_KEY = "integration-tests/terraform.tfstate"
@@ -146,14 +146,8 @@ class Stack:
     # --- AWS and the API -------------------------------------------------------------------
 
     def client(self, service: str, config: Config | None = None) -> Any:
-        return boto3.client(
-            service,  # type: ignore[call-overload]
-            endpoint_url=self.endpoint,
-            region_name=self.outputs.get("region", "us-east-1"),
-            aws_access_key_id=terraform.FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=terraform.FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-            config=config,
-        )
+        region = self.outputs.get("region", "us-east-1")
+        return credentials.client(service, self.endpoint, region, config)
 
     def api(
         self, method: str, path: str, *, key: str | NoKey | None = None, **kwargs: Any

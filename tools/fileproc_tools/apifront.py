@@ -47,7 +47,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import jsonschema  # type: ignore[import-untyped]
 from botocore.exceptions import ClientError
 
-from fileproc_tools.runner import ACCOUNT_ID, LambdaService, aws_client
+from fileproc_tools.runner import LambdaService, aws_client
+from fileproc_tools.sandbox.credentials import ACCOUNT_ID
 
 log = logging.getLogger("fileproc.sandbox.api")
 

@@ -47,20 +47,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from fileproc_tools import lambda_bootstrap
+from fileproc_tools.sandbox import credentials
+from fileproc_tools.sandbox.credentials import FAKE_CREDENTIALS
 
 log = logging.getLogger("fileproc.sandbox.runner")
 
-ACCOUNT_ID = "123456789012"  # moto's default account, which any fake credentials map to
-FAKE_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "sandbox",
-    "AWS_SECRET_ACCESS_KEY": "sandbox",
-    "AWS_SESSION_TOKEN": "sandbox",
-}
 # Lambda allows 10 s for the init phase, outside the function's own timeout.
 INIT_TIMEOUT_SECONDS = 10.0
 # Lambda reclaims idle execution environments after some minutes.
@@ -88,16 +83,12 @@ BOOTSTRAP = Path(lambda_bootstrap.__file__).resolve()
 
 
 def aws_client(service: str, endpoint: str, region: str) -> Any:
-    """A boto3 client for the emulator with fake credentials (boto3 clients are thread-safe)."""
-    session = boto3.session.Session(
-        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        region_name=region,
-    )
-    return session.client(
-        service,  # type: ignore[call-overload]
-        endpoint_url=endpoint,
-        config=Config(retries={"max_attempts": 2, "mode": "standard"}, max_pool_connections=50),
+    """A client for the emulator (boto3 clients are thread-safe: one per service and region)."""
+    return credentials.client(
+        service,
+        endpoint,
+        region,
+        Config(retries={"max_attempts": 2, "mode": "standard"}, max_pool_connections=50),
     )
 
 

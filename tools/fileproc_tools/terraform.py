@@ -37,17 +37,13 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from fileproc_tools import outputs
-from fileproc_tools.sandbox import SandboxError
+from fileproc_tools.sandbox import SandboxError, credentials
+from fileproc_tools.sandbox.credentials import FAKE_CREDENTIALS
 from fileproc_tools.tfconfig import terraform_env
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENVS_DIR = REPO_ROOT / "envs"
 SANDBOX = "sandbox"
-FAKE_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "sandbox",
-    "AWS_SECRET_ACCESS_KEY": "sandbox",
-    "AWS_SESSION_TOKEN": "sandbox",
-}
 # Settings of the caller's shell that would send a sandbox run elsewhere.
 REAL_AWS_SETTINGS = (
     "AWS_PROFILE",
@@ -151,15 +147,8 @@ def target(env: str) -> Target:
 
 def _ensure_state_bucket(sandbox_target: Target) -> None:
     """The sandbox's state bucket, versioned as a state bucket should be."""
-    import boto3
-
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=sandbox_target.endpoint,
-        region_name=sandbox_target.region(),
-        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-    )
+    assert sandbox_target.endpoint is not None  # a sandbox target always has one
+    s3 = credentials.client("s3", sandbox_target.endpoint, sandbox_target.region())
     bucket = sandbox_target.backend_bucket()
     try:
         s3.head_bucket(Bucket=bucket)

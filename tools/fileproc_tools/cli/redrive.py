@@ -151,16 +151,10 @@ def sqs_client(env: str, outputs: Mapping[str, Any], endpoint: str | None = None
     import boto3
 
     from fileproc_tools import sandbox
-    from fileproc_tools.terraform import FAKE_CREDENTIALS, SANDBOX
+    from fileproc_tools.sandbox import credentials
+    from fileproc_tools.terraform import SANDBOX
 
     region = str(outputs.get("region") or "us-east-1")
     if env != SANDBOX:
         return boto3.client("sqs", region_name=region)
-    return boto3.client(
-        "sqs",
-        endpoint_url=endpoint or sandbox.endpoint_url(),
-        region_name=region,
-        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
-    )
+    return credentials.client("sqs", endpoint or sandbox.endpoint_url(), region)

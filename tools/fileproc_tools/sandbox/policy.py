@@ -18,9 +18,9 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-log = logging.getLogger("fileproc.sandbox")
+from fileproc_tools.sandbox.credentials import ACCOUNT_ID
 
-ACCOUNT_ID = "123456789012"  # moto's default account: every sandbox caller
+log = logging.getLogger("fileproc.sandbox")
 
 _NEGATED = {
     "StringNotEquals",
