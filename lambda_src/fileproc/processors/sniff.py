@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from fileproc.errors import ContentMismatch, Corrupt
 
-# Enough for every signature below, including "%PDF-" anywhere in the first
-# 1024 bytes (readers accept a PDF header preceded by junk).
+# Enough for every signature below, and for the PDF header window.
 HEAD_BYTES = 2048
+# PDF readers accept a header preceded by junk (Acrobat: anywhere in the first
+# 1024 bytes), so a .pdf is searched that far. Only a .pdf: a text file that
+# mentions "%PDF-1.7" near its start is still text.
 PDF_HEADER_WINDOW = 1024
 
 _PREFIXES: tuple[tuple[bytes, str, str], ...] = (
@@ -48,7 +50,7 @@ DESCRIPTIONS = {"jpeg": "a JPEG image", "png": "a PNG image", "pdf": "a PDF docu
 
 
 def identify(head: bytes) -> tuple[str, str] | None:
-    """(kind, description) of a known binary format, or None."""
+    """(kind, description) of the known binary format that ``head`` starts with, or None."""
     for magic, kind, description in _PREFIXES:
         if head.startswith(magic):
             return kind, description
@@ -61,8 +63,6 @@ def identify(head: bytes) -> tuple[str, str] | None:
         if brand in (b"avif", b"avis"):
             return "avif", "an AVIF image"
         return "mp4", "an MP4/QuickTime video"
-    if b"%PDF-" in head[:PDF_HEADER_WINDOW]:
-        return "pdf", "a PDF document"
     return None
 
 
@@ -86,15 +86,18 @@ def describe(head: bytes) -> str:
 def check(head: bytes, extension: str) -> None:
     """Raise ContentMismatch unless ``head`` can start a file with this extension.
 
-    Binary formats (.jpg .jpeg .png .pdf) must carry their own signature; text
-    formats (.txt .csv .json ...) must carry none (whether the bytes decode as
-    text is the text processors' decision).
+    Binary formats (.jpg .jpeg .png .pdf) must carry their own signature (a PDF's
+    within its first PDF_HEADER_WINDOW bytes); text formats (.txt .csv .json ...)
+    must start with none (whether the bytes decode as text is the text
+    processors' decision).
     """
     expected = EXPECTED_KIND.get(extension)
     if expected is not None and not head:
         raise Corrupt(f"the file is empty, expected {DESCRIPTIONS[expected]}")
     known = identify(head)
     actual = known[0] if known else None
+    if actual is None and expected == "pdf" and b"%PDF-" in head[:PDF_HEADER_WINDOW]:
+        actual = "pdf"
     if actual != expected:
         raise ContentMismatch(
             f"content does not match extension: the {extension} file holds {describe(head)}"

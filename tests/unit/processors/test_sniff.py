@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from fileproc.errors import ContentMismatch, Corrupt
-from fileproc.processors import sniff
+from fileproc.processors import data, document, sniff
 
 from . import images
 from .pdfs import make_pdf
+from .support import run
 
 
 @pytest.mark.parametrize(
@@ -29,7 +32,6 @@ from .pdfs import make_pdf
         (b"\x00\x00\x00\x18ftypheic\x00\x00", "heif"),
         (b"\x00\x00\x00\x1cftypavif\x00\x00", "avif"),
         (b"\x00\x00\x00\x20ftypisom\x00\x00", "mp4"),
-        (b"junk before the header\n%PDF-1.4\n", "pdf"),
     ],
 )
 def test_identify_known_formats(head: bytes, kind: str) -> None:
@@ -53,8 +55,42 @@ def test_text_matches_no_signature(head: bytes) -> None:
     assert sniff.identify(head) is None
 
 
+def test_identify_reads_only_the_start() -> None:
+    assert sniff.identify(b"junk before the header\n%PDF-1.4\n") is None
+
+
+def test_a_pdf_header_after_junk_is_a_pdf() -> None:
+    sniff.check(b"junk before the header\n%PDF-1.4\n" + make_pdf([["x"]]), ".pdf")
+    sniff.check(b" " * 1000 + b"%PDF-1.4\n", ".pdf")
+
+
 def test_pdf_header_further_than_1024_bytes_is_not_a_pdf() -> None:
-    assert sniff.identify(b" " * 1100 + b"%PDF-1.4") is None
+    with pytest.raises(ContentMismatch, match=r"the \.pdf file holds text"):
+        sniff.check(b" " * 1100 + b"%PDF-1.4", ".pdf")
+
+
+# Text that talks about PDF versions near its start is still text.
+MENTIONS_PDF = "Exported as %PDF-1.7 by the scanner, see the archive copy."
+
+
+@pytest.mark.parametrize(
+    ("extension", "content", "kind"),
+    [
+        (".txt", f"Notes\n{MENTIONS_PDF}\n", "TXT"),
+        (".csv", f'id,comment\n1,"{MENTIONS_PDF}"\n2,none\n', "CSV"),
+        (".json", json.dumps([{"id": 1, "comment": MENTIONS_PDF}]), "JSON"),
+        (".jsonl", json.dumps({"id": 1, "comment": MENTIONS_PDF}) + "\n", "JSON Lines"),
+    ],
+)
+def test_text_mentioning_the_pdf_marker_is_processed(
+    extension: str, content: str, kind: str
+) -> None:
+    processor = document.process if extension == ".txt" else data.process
+
+    result = run(processor, content.encode(), extension)
+
+    assert result.metadata["format"] == kind
+    sniff.check(content.encode(), extension)
 
 
 @pytest.mark.parametrize(
