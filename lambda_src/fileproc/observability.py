@@ -7,6 +7,8 @@ POWERTOOLS_METRICS_NAMESPACE, which modules/compute sets per function.
 
 from __future__ import annotations
 
+import logging
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -15,6 +17,15 @@ from aws_lambda_powertools.metrics import MetricUnit
 # dozen libraries the functions never use, importing those it finds (sqlite3) at
 # every cold start.
 TRACED_LIBRARIES = ("botocore",)
+
+# Lambda sets the root logger to the function's log level (DEBUG in dev and the
+# sandbox). At DEBUG botocore logs every request it signs: the SigV4 canonical
+# request (with the session token) and the signature, presigned URLs included,
+# which would put working credentials in CloudWatch. These libraries log at
+# WARNING whatever the root level.
+QUIET_LIBRARIES = ("botocore", "boto3", "urllib3", "s3transfer")
+for _name in QUIET_LIBRARIES:
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
 logger = Logger()
 tracer = Tracer(patch_modules=TRACED_LIBRARIES)
