@@ -13,6 +13,10 @@ from typing import Any, BinaryIO, Protocol
 
 from fileproc.config import Settings
 
+# Column and field names in the metadata are cut to this many characters: names
+# come from the file, and the whole record must fit in a DynamoDB item (400 KB).
+MAX_NAME_CHARS = 128
+
 
 @dataclass(frozen=True)
 class Artefact:

@@ -39,7 +39,7 @@ from typing import Any, BinaryIO, TextIO
 
 from fileproc.errors import ContentMismatch
 from fileproc.processors import charset, sniff
-from fileproc.processors.base import Extraction
+from fileproc.processors.base import MAX_NAME_CHARS, Extraction
 from fileproc.processors.csv_scan import Piece, PlainLines, Record, Scanner
 from fileproc.processors.streams import read_head, rejoined
 
@@ -49,7 +49,6 @@ HEADER_SAMPLE_ROWS = 50
 BATCH_CELLS = 50_000
 MAX_BATCH_ROWS = 2_000
 MAX_PROFILED_COLUMNS = 200
-MAX_NAME_CHARS = 128
 MAX_EXAMPLES = 10
 _BOOLEANS = frozenset({"true", "false"})
 

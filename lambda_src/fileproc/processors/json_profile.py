@@ -6,13 +6,23 @@ Lines). For an array and for JSON Lines: ``records``, ``element_types``
 (type -> count) and ``fields``: the union of the keys of the object records,
 each ``{name, types, present}`` (present = records that have the key), at most
 MAX_FIELDS (``fields_truncated`` says if there were more). For a top-level
-object: ``members`` and the same ``fields``. Invalid JSON raises InvalidJson
-with the line and column of the fault in the whole file.
+object: ``members``, the same ``fields`` (one per member), and
+``member_profiles``: for each member whose value is an array, its ``records``,
+``element_types`` and ``fields``; for one whose value is an object, its
+``members`` and ``fields`` (each profile has ``name`` and ``type``; at most
+MAX_MEMBER_PROFILES of them with at most MAX_MEMBER_FIELDS fields each,
+``member_profiles_truncated`` says if more members had one). Names are cut to
+MAX_NAME_CHARS. Those limits keep the record within DynamoDB's 400 KB item.
+Invalid JSON raises InvalidJson with the line and column of the fault in the
+whole file.
 
-Streaming: the text is decoded chunk by chunk into a window, and the top level
-is walked by hand: each element of a top-level array (or member of a top-level
-object) is decoded on its own with ``json.JSONDecoder.raw_decode`` and the
-window's consumed text is dropped, so memory holds one element, not the file.
+Streaming: the text is decoded chunk by chunk into a window, and the top two
+levels are walked by hand: each element of a top-level array, or of an array
+that is a member of a top-level object (``{"data": [...records...]}``), and
+each member of an object at those levels, is decoded on its own with
+``json.JSONDecoder.raw_decode``, and the window's consumed text is dropped. So
+memory holds one element, not the file (a value nested deeper than that is
+decoded whole with the element that holds it).
 """
 
 from __future__ import annotations
@@ -22,16 +32,19 @@ import io
 import json
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, NoReturn
 
 from fileproc.errors import ContentMismatch, InvalidJson, Unsupported
 from fileproc.processors import charset, sniff
-from fileproc.processors.base import Extraction
+from fileproc.processors.base import MAX_NAME_CHARS, Extraction
 from fileproc.processors.streams import read_head, rejoined
 
 READ_BYTES = 256 * 1024
 MAX_FIELDS = 200
+MAX_MEMBER_PROFILES = 5
+MAX_MEMBER_FIELDS = 100
 # A value is accepted only with this much text after it (or at the end of the
 # file): "2." may be the start of "2.5", "tru" of "true". Likewise a decode
 # error this close to the end of the window may be the window's cut.
@@ -201,6 +214,7 @@ class _Field:
 class Summary:
     """Counts of records by type and the union of the keys of object records."""
 
+    max_fields: int = MAX_FIELDS
     records: int = 0
     types: Counter[type] = field(default_factory=Counter)
     fields: dict[str, _Field] = field(default_factory=dict)
@@ -211,17 +225,27 @@ class Summary:
         self.types[type(value)] += 1
         if type(value) is dict:
             for key, item in value.items():
-                self.add_field(key, item)
+                self.add_field(key, type(item))
 
-    def add_field(self, key: str, value: Any) -> None:
+    def add_field(self, key: str, kind: type) -> None:
         entry = self.fields.get(key)
         if entry is None:
-            if len(self.fields) >= MAX_FIELDS:
-                self.fields_truncated = True
+            entry = self._new_field(key)
+            if entry is None:
                 return
-            entry = self.fields[key] = _Field()
         entry.present += 1
-        entry.types.add(type(value))
+        entry.types.add(kind)
+
+    def _new_field(self, key: str) -> _Field | None:
+        # Keys longer than MAX_NAME_CHARS that share their start count as one field.
+        name = key[:MAX_NAME_CHARS]
+        entry = self.fields.get(name)
+        if entry is None:
+            if len(self.fields) >= self.max_fields:
+                self.fields_truncated = True
+                return None
+            entry = self.fields[name] = _Field()
+        return entry
 
     def describe_fields(self) -> dict[str, Any]:
         return {
@@ -248,9 +272,9 @@ def walk_document(window: Window) -> dict[str, Any]:
     """One JSON document; a top-level array or object is read member by member."""
     first = window.peek()
     if first == "[":
-        result = _walk_array(window)
+        result = {"top_level": "array", **_array(window, MAX_FIELDS).describe_records()}
     elif first == "{":
-        result = _walk_object(window)
+        result = _top_level_object(window)
     else:
         result = {"top_level": _TYPE_NAMES[type(window.value())]}
     if window.peek():
@@ -258,38 +282,76 @@ def walk_document(window: Window) -> dict[str, Any]:
     return result
 
 
-def _walk_array(window: Window) -> dict[str, Any]:
-    window.pos += 1  # "["
-    summary = Summary()
-    if window.peek() == "]":
-        window.pos += 1
-    else:
-        while True:
-            summary.add(window.value())
-            if not _after_member(window, "]"):
-                break
-    return {"top_level": "array", **summary.describe_records()}
+def _array(window: Window, max_fields: int) -> Summary:
+    """The array that starts at the window's position, one element at a time."""
+    summary = Summary(max_fields)
+    for _ in _entries(window, "]"):
+        summary.add(window.value())
+    return summary
 
 
-def _walk_object(window: Window) -> dict[str, Any]:
-    window.pos += 1  # "{"
-    summary = Summary()
+def _object(window: Window, max_fields: int) -> tuple[Summary, int]:
+    """The fields and the number of members of the object at the window's position."""
+    summary = Summary(max_fields)
     members = 0
-    if window.peek() == "}":
+    for key in _keys(window):
+        summary.add_field(key, type(window.value()))
+        members += 1
+    return summary, members
+
+
+def _top_level_object(window: Window) -> dict[str, Any]:
+    """Fields of the members; a member that is an array or an object is walked too."""
+    summary = Summary(MAX_FIELDS)
+    profiles: list[dict[str, Any]] = []
+    members = 0
+    for key in _keys(window):
+        members += 1
+        start = window.peek()
+        if start == "[":
+            summary.add_field(key, list)
+            profile = {"type": "array", **_array(window, MAX_MEMBER_FIELDS).describe_records()}
+        elif start == "{":
+            summary.add_field(key, dict)
+            fields, count = _object(window, MAX_MEMBER_FIELDS)
+            profile = {"type": "object", "members": count, **fields.describe_fields()}
+        else:
+            summary.add_field(key, type(window.value()))
+            continue
+        # Walked whatever the count, so that memory stays flat; reported up to the limit.
+        profiles.append({"name": key[:MAX_NAME_CHARS], **profile})
+    return {
+        "top_level": "object",
+        "members": members,
+        **summary.describe_fields(),
+        "member_profiles": profiles[:MAX_MEMBER_PROFILES],
+        "member_profiles_truncated": len(profiles) > MAX_MEMBER_PROFILES,
+    }
+
+
+def _entries(window: Window, closing: str) -> Iterator[None]:
+    """Steps through the array or object that starts at the window's position: at each
+    step the caller reads one entry; the separators and brackets are consumed here."""
+    window.pos += 1  # "[" or "{"
+    if window.peek() == closing:
         window.pos += 1
-    else:
-        while True:
-            if window.peek() != '"':
-                window.fail("Expecting property name enclosed in double quotes")
-            key = window.value()
-            if window.peek() != ":":
-                window.fail("Expecting ':' delimiter")
-            window.pos += 1
-            summary.add_field(key, window.value())
-            members += 1
-            if not _after_member(window, "}"):
-                break
-    return {"top_level": "object", "members": members, **summary.describe_fields()}
+        return
+    while True:
+        yield
+        if not _after_member(window, closing):
+            return
+
+
+def _keys(window: Window) -> Iterator[str]:
+    """The keys of the object at the window's position; the caller reads each value."""
+    for _ in _entries(window, "}"):
+        if window.peek() != '"':
+            window.fail("Expecting property name enclosed in double quotes")
+        key = window.value()
+        if window.peek() != ":":
+            window.fail("Expecting ':' delimiter")
+        window.pos += 1
+        yield key
 
 
 def _after_member(window: Window, closing: str) -> bool:

@@ -10,6 +10,8 @@ import pytest
 
 from fileproc.errors import ContentMismatch, InvalidJson, Unsupported
 from fileproc.processors import data, json_profile
+from fileproc.processors.base import MAX_NAME_CHARS
+from fileproc.processors.json_profile import MAX_MEMBER_FIELDS, MAX_MEMBER_PROFILES
 
 from . import images
 from .support import run
@@ -82,11 +84,94 @@ def test_top_level_object() -> None:
             {"name": "n", "types": ["number"], "present": 1},
         ],
         "fields_truncated": False,
+        "member_profiles": [
+            {
+                "name": "rows",
+                "type": "array",
+                "records": 2,
+                "element_types": {"integer": 2},
+                "fields": [],
+                "fields_truncated": False,
+            },
+            {
+                "name": "meta",
+                "type": "object",
+                "members": 1,
+                "fields": [{"name": "v", "types": ["integer"], "present": 1}],
+                "fields_truncated": False,
+            },
+        ],
+        "member_profiles_truncated": False,
     }
 
 
 def test_empty_object() -> None:
-    assert profile("{}")["members"] == 0
+    metadata = profile("{}")
+
+    assert metadata["members"] == 0
+    assert metadata["member_profiles"] == []
+
+
+def test_records_under_a_member_are_profiled_like_a_top_level_array() -> None:
+    as_array = profile(json.dumps(RECORDS))
+
+    metadata = profile(json.dumps({"meta": {"page": 1}, "data": RECORDS, "count": 3}, indent=2))
+
+    data_profile = metadata["member_profiles"][1]
+    assert data_profile == {
+        "name": "data",
+        "type": "array",
+        **{name: as_array[name] for name in ("records", "element_types", "fields")},
+        "fields_truncated": False,
+    }
+    assert metadata["fields"] == [
+        {"name": "meta", "types": ["object"], "present": 1},
+        {"name": "data", "types": ["array"], "present": 1},
+        {"name": "count", "types": ["integer"], "present": 1},
+    ]
+
+
+def test_empty_members() -> None:
+    metadata = profile('{"a": [], "o": {}}')
+
+    described = [
+        (p["name"], p.get("records"), p.get("members")) for p in metadata["member_profiles"]
+    ]
+    assert described == [("a", 0, None), ("o", None, 0)]
+
+
+def test_member_profiles_are_capped() -> None:
+    document = {f"m{index}": [index] for index in range(json_profile.MAX_MEMBER_PROFILES + 3)}
+
+    metadata = profile(json.dumps(document))
+
+    assert metadata["members"] == json_profile.MAX_MEMBER_PROFILES + 3
+    assert [p["name"] for p in metadata["member_profiles"]] == [
+        f"m{index}" for index in range(json_profile.MAX_MEMBER_PROFILES)
+    ]
+    assert metadata["member_profiles_truncated"] is True
+
+
+def test_fields_of_a_member_are_capped() -> None:
+    record = {f"k{index}": index for index in range(json_profile.MAX_MEMBER_FIELDS + 1)}
+
+    metadata = profile(json.dumps({"data": [record], "meta": record}))
+
+    for member in metadata["member_profiles"]:
+        assert len(member["fields"]) == json_profile.MAX_MEMBER_FIELDS
+        assert member["fields_truncated"] is True
+
+
+def test_faults_inside_a_member_are_located() -> None:
+    assert invalid('{"data": [\n {"a": 1},\n {"a": 2,}\n]}') == (
+        "invalid JSON at line 3, column 10: Expecting property name enclosed in double quotes"
+    )
+    assert invalid('{"data": [1, 2}') == (
+        "invalid JSON at line 1, column 15: Expecting ',' delimiter"
+    )
+    assert invalid('{"meta": {"a" 1}}') == (
+        "invalid JSON at line 1, column 15: Expecting ':' delimiter"
+    )
 
 
 @pytest.mark.parametrize(
@@ -105,6 +190,44 @@ def test_too_many_keys_are_truncated() -> None:
 
     assert len(metadata["fields"]) == json_profile.MAX_FIELDS
     assert metadata["fields_truncated"] is True
+
+
+def test_long_names_are_cut() -> None:
+    long_key = "k" * 1000
+
+    metadata = profile(json.dumps({long_key: [{long_key: 1, long_key + "2": "x"}]}))
+
+    assert metadata["fields"][0]["name"] == "k" * MAX_NAME_CHARS
+    member = metadata["member_profiles"][0]
+    assert member["name"] == "k" * MAX_NAME_CHARS
+    # Two keys that differ only past the cut are one field.
+    assert member["fields"] == [
+        {"name": "k" * MAX_NAME_CHARS, "types": ["integer", "string"], "present": 2}
+    ]
+
+
+def test_the_largest_metadata_fits_a_dynamodb_item() -> None:
+    """Long names and every type wherever the limits allow: the metadata stays well below
+    DynamoDB's 400 KB item (200 long keys once made a valid file FAIL as InternalError)."""
+
+    def long_names(count: int, prefix: str) -> list[str]:
+        return [f"{prefix}{index:04d}".ljust(MAX_NAME_CHARS + 100, "x") for index in range(count)]
+
+    every_type = [1, 1.5, "s", True, None, [1], {"a": 1}]
+    records = [dict.fromkeys(long_names(MAX_MEMBER_FIELDS + 1, "r"), v) for v in every_type]
+    document = {
+        name: records if index <= MAX_MEMBER_PROFILES else every_type[index % 7]
+        for index, name in enumerate(long_names(json_profile.MAX_FIELDS + 1, "m"))
+    }
+
+    metadata = profile(json.dumps(document))
+
+    assert metadata["fields_truncated"] is True
+    assert metadata["member_profiles_truncated"] is True
+    for member in metadata["member_profiles"]:
+        assert len(member["fields"]) == MAX_MEMBER_FIELDS
+        assert all(len(field["types"]) == 7 for field in member["fields"])
+    assert len(json.dumps(metadata)) < 200_000
 
 
 def test_utf16_json_with_bom() -> None:
@@ -252,6 +375,21 @@ def test_scalars_cut_by_the_window(monkeypatch: pytest.MonkeyPatch, read_bytes: 
     metadata = profile("[12345, true, 1.5, -0.25e+10, null, false]")
 
     assert metadata["element_types"] == {"integer": 1, "boolean": 2, "number": 2, "null": 1}
+
+
+@pytest.mark.parametrize("read_bytes", [1, 3, 1000])
+def test_members_cut_by_the_window_are_read_whole(
+    monkeypatch: pytest.MonkeyPatch, read_bytes: int
+) -> None:
+    monkeypatch.setattr(json_profile, "READ_BYTES", read_bytes)
+    records = json.loads(tricky_document())
+
+    metadata = profile(json.dumps({"count": 300, "data": records, "meta": records[0]}))
+
+    data_profile, meta_profile = metadata["member_profiles"]
+    assert data_profile["records"] == len(records)
+    assert {f["name"] for f in data_profile["fields"]} == {"n", "s", "b", "list"}
+    assert meta_profile["members"] == 4
 
 
 def test_long_string_spanning_many_windows(monkeypatch: pytest.MonkeyPatch) -> None:
