@@ -49,9 +49,7 @@ def test_methods_need_an_api_key_and_validate_their_input(dev: Plan) -> None:
         f"method.request.querystring.{q}": False
         for q in ("status", "category", "limit", "next_token")
     }
-    assert methods["get_file"].values["request_parameters"] == {
-        "method.request.path.file_id": True
-    }
+    assert methods["get_file"].values["request_parameters"] == {"method.request.path.file_id": True}
     # ?artefact=thumbnail|text: a presigned GET of a derived artefact instead.
     assert methods["download_file"].values["request_parameters"] == {
         "method.request.path.file_id": True,
