@@ -4,15 +4,17 @@ Every write is one conditional UpdateItem, so at-least-once delivery and
 out-of-order events cannot corrupt a record:
 
 - ``begin`` claims the record for an event (status PROCESSING) when the stored
-  item has no sequencer (new, or PENDING from ``POST /files``) or an older one;
-  it retries an attempt of the same event that never finished; it skips a
-  duplicate of a finished event and an event older than the stored one.
+  item has no sequencer (new, or PENDING from ``POST /files``, whose
+  ``expires_at`` it removes) or an older one; it retries an attempt of the same
+  event that never finished; it skips a duplicate of a finished event and an
+  event older than the stored one.
 - ``complete`` and ``fail`` apply only while the record is still PROCESSING for
   the same sequencer, so a slow attempt that a newer version overtook cannot
   overwrite the newer result.
 - ``mark_deleted`` applies only when the removal is newer than what is stored.
 
-A file costs two writes: begin + complete/fail. The item shape is the one in
+The processor writes a file's record twice: begin + complete/fail (an upload
+through the API adds the PENDING put before). The item shape is the one in
 docs/contracts.md.
 """
 
@@ -210,8 +212,9 @@ class Records:
         update.set("uploaded_at", timestamp(event.event_time))
         update.set("updated_at", now)
         update.set("attempts", 1)
-        # What the record said about an earlier version is not true of this one.
-        update.remove("error", "metadata", "derived", "ai", "processed_at")
+        # What the record said about an earlier version is not true of this one;
+        # and the file has come, so a PENDING record's expiry (TTL) no longer applies.
+        update.remove("error", "metadata", "derived", "ai", "processed_at", "expires_at")
         seq, v_seq = update.name("sequencer"), update.value(sequencer)
         condition = (
             f"attribute_not_exists({update.name('file_id')})"
@@ -312,6 +315,8 @@ class Records:
         update.set_if_absent("listing", LISTING)
         update.set_if_absent("filename", event.key.rsplit("/", 1)[-1])
         update.set_if_absent("uploaded_at", timestamp(event.event_time))
+        # A DELETED record stays, as the record of what was there.
+        update.remove("expires_at")
         seq, v_seq = update.name("sequencer"), update.value(sequencer)
         condition = (
             f"(attribute_not_exists({update.name('file_id')})"

@@ -78,7 +78,8 @@ def test_begin_writes_the_processing_record_of_the_contract(records: Records) ->
     assert ISO_MS.match(item["updated_at"])
 
 
-def test_a_pending_record_from_the_api_is_taken_over(aws: Aws, records: Records) -> None:
+def put_pending(aws: Aws) -> None:
+    """The record POST /files writes, expiring by the table's TTL unless the file comes."""
     aws.dynamodb.put_item(
         TableName=aws.table,
         Item={
@@ -90,14 +91,32 @@ def test_a_pending_record_from_the_api_is_taken_over(aws: Aws, records: Records)
             "category_status": {"S": "image#PENDING"},
             "listing": {"S": "file"},
             "uploaded_at": {"S": "2026-11-24T09:29:00.000Z"},
+            "expires_at": {"N": "1795639740"},
         },
     )
+
+
+def test_a_pending_record_from_the_api_is_taken_over(aws: Aws, records: Records) -> None:
+    put_pending(aws)
     assert isinstance(begin(records, "0A"), Attempt)
     item = records.get(FILE_ID)
     assert item is not None
     assert item["status"] == "PROCESSING"
     assert item["filename"] == "Holiday Photo (1).JPG"  # the user's name, not the key's
     assert item["uploaded_at"] == "2026-11-24T09:30:00.125Z"  # when the bytes arrived
+    assert "expires_at" not in item  # the file came: DynamoDB's TTL must not delete it
+
+
+def test_a_pending_record_removed_before_processing_does_not_expire(
+    aws: Aws, records: Records
+) -> None:
+    put_pending(aws)
+    removal = event("0B", "ObjectRemoved:DeleteMarkerCreated", version="marker")
+    assert records.mark_deleted(removal, file_id=FILE_ID, category="image")
+    item = records.get(FILE_ID)
+    assert item is not None
+    assert item["status"] == "DELETED"
+    assert "expires_at" not in item
 
 
 def test_complete_records_the_result_with_decimals(records: Records) -> None:

@@ -50,7 +50,7 @@ from fileproc.api.views import record_view
 from fileproc.config import Settings
 from fileproc.errors import is_transient
 from fileproc.keys import Category
-from fileproc.records import Status, timestamp
+from fileproc.records import Status
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
@@ -293,7 +293,11 @@ def create_app(
             size=plan.size,
             expires_in=settings.upload_url_ttl_seconds,
         )
-        store.create(pending_record(plan, settings.bucket_name, timestamp(datetime.now(UTC))))
+        store.create(
+            pending_record(
+                plan, settings.bucket_name, datetime.now(UTC), settings.upload_url_ttl_seconds
+            )
+        )
         metrics.add_metric(name="UploadsRequested", unit=MetricUnit.Count, value=1)
         logger.info("upload requested", file_id=plan.file_id, key=plan.key, size=plan.size)
         return {

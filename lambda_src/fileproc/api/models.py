@@ -97,6 +97,12 @@ class FileRecord(BaseModel):
     uploaded_at: str
     processed_at: str | None = None
     updated_at: str | None = None
+    expires_at: int | None = Field(
+        None,
+        description="PENDING only: when (epoch seconds) the record of an upload that never "
+        "came is deleted, a day after its upload link expires (DynamoDB deletes expired "
+        "records within a few days). Gone once the file arrives.",
+    )
 
 
 class FileList(BaseModel):

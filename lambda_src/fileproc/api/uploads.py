@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from fileproc import keys
@@ -11,7 +12,7 @@ from fileproc.api.errors import BadRequest, PayloadTooLarge
 from fileproc.api.models import UploadRequest
 from fileproc.config import Settings
 from fileproc.keys import Category
-from fileproc.records import LISTING, Status
+from fileproc.records import LISTING, Status, timestamp
 
 # Media types a client may declare per extension. The processors check the
 # bytes anyway; this catches the honest mistake before the upload.
@@ -27,6 +28,13 @@ MEDIA_TYPES: dict[str, frozenset[str]] = {
     ".jsonl": frozenset({"application/jsonl", "application/x-ndjson", "application/json"}),
     ".ndjson": frozenset({"application/x-ndjson", "application/jsonl", "application/json"}),
 }
+
+
+# How long a PENDING record outlives its upload link before DynamoDB's TTL deletes
+# it (``expires_at``), when no file came. A day: an upload started just before
+# the link expired may take long to finish, and its S3 event may wait in a
+# queue backlog; the processor removes expires_at when the file arrives.
+PENDING_GRACE_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -91,8 +99,11 @@ def plan_upload(request: UploadRequest, settings: Settings) -> UploadPlan:
     )
 
 
-def pending_record(plan: UploadPlan, bucket: str, now: str) -> dict[str, Any]:
+def pending_record(
+    plan: UploadPlan, bucket: str, now: datetime, upload_url_ttl_seconds: int
+) -> dict[str, Any]:
     """The record of an upload that was asked for; the processor completes it."""
+    stamp = timestamp(now)
     return {
         "file_id": plan.file_id,
         "bucket": bucket,
@@ -104,6 +115,8 @@ def pending_record(plan: UploadPlan, bucket: str, now: str) -> dict[str, Any]:
         "status": str(Status.PENDING),
         "category_status": f"{plan.category}#{Status.PENDING}",
         "listing": LISTING,
-        "uploaded_at": now,
-        "updated_at": now,
+        "uploaded_at": stamp,
+        "updated_at": stamp,
+        # Epoch seconds, the table's TTL attribute.
+        "expires_at": int(now.timestamp()) + upload_url_ttl_seconds + PENDING_GRACE_SECONDS,
     }

@@ -6,6 +6,7 @@ import base64
 import json
 import re
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 import requests
@@ -62,10 +63,32 @@ def test_post_returns_201_with_a_presigned_post_and_writes_a_pending_record(api)
         "listing": "file",
         "uploaded_at": item["uploaded_at"],
         "updated_at": item["uploaded_at"],
+        "expires_at": item["expires_at"],
     }
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", item["uploaded_at"])
     (put,) = api.dynamo.of("PutItem")
     assert put["ConditionExpression"] == "attribute_not_exists(file_id)"
+
+
+def epoch_seconds(stamp):
+    return int(datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp())
+
+
+@pytest.mark.parametrize("ttl", [900, 60])
+def test_the_pending_record_expires_a_day_after_its_upload_link(make_api, ttl):
+    api = make_api(upload_url_ttl_seconds=ttl)
+
+    file_id = api.post("/files", body=upload_body()).body["file_id"]
+
+    item = stored(api, file_id)
+    # A number (the table's TTL ignores any other type), in epoch seconds.
+    assert isinstance(item["expires_at"], Decimal)
+    assert item["expires_at"] == epoch_seconds(item["uploaded_at"]) + ttl + 24 * 3600
+    # Clients see when the record of an upload never made goes away.
+    shown = api.get(f"/files/{file_id}").body
+    assert shown["expires_at"] == item["expires_at"]
+    (listed,) = api.get("/files").body["items"]
+    assert listed["expires_at"] == item["expires_at"]
 
 
 def test_the_new_file_is_listed_and_readable(api):
