@@ -77,3 +77,29 @@ def test_outputs_are_flat_and_the_sandbox_api_url_is_the_local_front(
     assert outputs.load("sandbox") == flat
     with pytest.raises(outputs.OutputsMissing, match="make deploy ENV=dev"):
         outputs.load("dev")
+
+
+def test_run_streams_each_line_without_colours_to_a_callback(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The demo shows what apply waits on from these lines; stderr comes along too."""
+    fake = tmp_path / "terraform"
+    fake.write_text('#!/bin/sh\necho "args: $*"\necho "warning on stderr" >&2\nexit 0\n')
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    lines: list[str] = []
+    tf = terraform.Target("dev")
+    assert terraform.run(tf, "apply", "-input=false", on_line=lines.append) == ""
+    assert lines[0] == f"args: -chdir={terraform.REPO_ROOT} apply -no-color -input=false\n"
+    assert lines[1] == "warning on stderr\n"
+
+
+def test_run_raises_with_the_subcommand_when_terraform_fails(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    fake = tmp_path / "terraform"
+    fake.write_text("#!/bin/sh\necho boom\nexit 3\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    with pytest.raises(terraform.TerraformError, match=r"terraform plan failed \(exit 3\)"):
+        terraform.run(terraform.Target("dev"), "plan", on_line=lambda line: None)

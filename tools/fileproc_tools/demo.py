@@ -18,16 +18,13 @@ nothing to change. Exit status 0 only when every sample ends as expected
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import re
 import shlex
-import shutil
-import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -40,7 +37,6 @@ from fileproc_tools.cli.render import human_size, records_table
 from fileproc_tools.samples import SAMPLES, SAMPLES_DIR
 from fileproc_tools.sandbox.control import DEFAULT_PORT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 ENV = terraform.SANDBOX
 PROCESSING_TIMEOUT_SECONDS = 180.0
 TICK_SECONDS = 0.25
@@ -110,74 +106,44 @@ def _short(address: str) -> str:
     return re.sub(r"^(module\.[^.]+\.)+", "", address)
 
 
-@contextlib.contextmanager
-def _stdout_into(log: TextIO) -> Iterator[None]:
-    """This process's file descriptor 1 into the log, for a child that inherits it."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    os.dup2(log.fileno(), 1)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
 def _log_tail(path: Path, lines: int = 25) -> str:
     text = path.read_text(errors="replace").splitlines()
     return "\n".join(f"    {line}" for line in text[-lines:])
 
 
 def deploy(progress: Progress) -> ApplyTracker:
-    """init + apply of the sandbox environment, then its outputs file."""
+    """``terraform.deploy`` of the sandbox (init, apply, outputs file), its output into a log
+    and a live line of what it is waiting on."""
     tf = terraform.target(ENV)  # starts the sandbox if needed, makes the state bucket
     log_path = outputs.outputs_dir() / "demo-deploy.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    binary = shutil.which("terraform")
-    if binary is None:
-        raise DemoError("terraform is not on PATH (https://developer.hashicorp.com/terraform)")
     tracker = ApplyTracker()
+    failures: list[terraform.TerraformError] = []
     started = time.monotonic()
     with log_path.open("w") as log:
-        try:
-            with _stdout_into(log):
-                terraform.init(tf)
-        except terraform.TerraformError as exc:
-            log.flush()
-            tail = _log_tail(log_path)
-            raise DemoError(f"{exc}; the end of {display_path(log_path)}:\n{tail}") from None
-        command = [binary, f"-chdir={REPO_ROOT}", "apply", "-input=false", "-auto-approve"]
-        command += ["-no-color", *tf.var_args()]
-        process = subprocess.Popen(
-            command,
-            env=tf.process_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            bufsize=1,
-        )
 
-        def read() -> None:
-            assert process.stdout is not None
-            for line in process.stdout:
-                log.write(line)
-                tracker.feed(line, time.monotonic())
+        def on_line(line: str) -> None:
+            log.write(line)
+            tracker.feed(line, time.monotonic())
 
-        reader = threading.Thread(target=read, daemon=True)
-        reader.start()
-        while reader.is_alive():
+        def work() -> None:
+            try:
+                terraform.deploy(tf, auto_approve=True, on_line=on_line)
+            except terraform.TerraformError as exc:
+                failures.append(exc)
+
+        worker = threading.Thread(target=work, daemon=True)
+        worker.start()
+        while worker.is_alive():
             progress.live(tracker.status(time.monotonic() - started))
-            reader.join(TICK_SECONDS)
-        code = process.wait()
-        log.flush()
+            worker.join(TICK_SECONDS)
     progress.clear()
-    if code != 0:
+    if failures:
         errors = "\n".join(f"    {line}" for line in tracker.errors[:5])
         raise DemoError(
-            f"terraform apply failed (exit {code})\n{errors or _log_tail(log_path)}\n"
+            f"{failures[0]}\n{errors or _log_tail(log_path)}\n"
             f"  full output: {display_path(log_path)}"
         )
-    terraform.write_outputs(tf)
     return tracker
 
 

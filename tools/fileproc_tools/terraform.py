@@ -30,6 +30,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -164,19 +165,44 @@ def _terraform() -> str:
     return found
 
 
-def run(tf: Target, *args: str, capture: bool = False) -> str:
-    """Run terraform in the root module for a target; its stdout when captured."""
+def run(
+    tf: Target,
+    *args: str,
+    capture: bool = False,
+    on_line: Callable[[str], None] | None = None,
+) -> str:
+    """Run terraform in the root module for a target; its stdout when captured.
+
+    on_line: each line of terraform's output (stdout and stderr, without colours)
+    goes there instead of this process's terminal, as it comes.
+    """
     command = [_terraform(), f"-chdir={REPO_ROOT}", *args]
-    completed = subprocess.run(
-        command,
-        env=tf.process_env(),
-        stdout=subprocess.PIPE if capture else None,
-        text=True,
-        check=False,
-    )
-    if completed.returncode != 0:
-        raise TerraformError(f"terraform {args[0]} failed (exit {completed.returncode})")
-    return completed.stdout or ""
+    if on_line is None:
+        completed = subprocess.run(
+            command,
+            env=tf.process_env(),
+            stdout=subprocess.PIPE if capture else None,
+            text=True,
+            check=False,
+        )
+        code, stdout = completed.returncode, completed.stdout or ""
+    else:
+        command.insert(3, "-no-color")  # after the subcommand
+        with subprocess.Popen(
+            command,
+            env=tf.process_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+        ) as process:
+            assert process.stdout is not None
+            for line in process.stdout:
+                on_line(line)
+        code, stdout = process.returncode, ""
+    if code != 0:
+        raise TerraformError(f"terraform {args[0]} failed (exit {code})")
+    return stdout
 
 
 def _backend_fingerprint(tf: Target) -> str:
@@ -184,14 +210,14 @@ def _backend_fingerprint(tf: Target) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def init(tf: Target, force: bool = False) -> None:
+def init(tf: Target, force: bool = False, on_line: Callable[[str], None] | None = None) -> None:
     """``terraform init`` unless this working directory is initialised with these settings."""
     stamp = tf.data_dir / "fileproc-backend.sha256"
     fingerprint = _backend_fingerprint(tf)
     initialised = (tf.data_dir / "terraform.tfstate").exists()
     if not force and initialised and stamp.exists() and stamp.read_text() == fingerprint:
         return
-    run(tf, "init", "-input=false", "-reconfigure", *tf.init_args())
+    run(tf, "init", "-input=false", "-reconfigure", *tf.init_args(), on_line=on_line)
     stamp.write_text(fingerprint)
 
 
@@ -203,10 +229,11 @@ def plan(tf: Target, out: Path | None = None) -> None:
     run(tf, *args)
 
 
-def deploy(tf: Target, auto_approve: bool) -> Path:
-    init(tf)
+def deploy(tf: Target, auto_approve: bool, on_line: Callable[[str], None] | None = None) -> Path:
+    """init + apply, then the outputs file; on_line as for ``run``."""
+    init(tf, on_line=on_line)
     approve = ["-input=false", "-auto-approve"] if auto_approve or tf.endpoint else []
-    run(tf, "apply", *approve, *tf.var_args())
+    run(tf, "apply", *approve, *tf.var_args(), on_line=on_line)
     return write_outputs(tf)
 
 
