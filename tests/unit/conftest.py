@@ -155,4 +155,6 @@ def powertools_logs_to_current_stdout() -> None:
     service = logging.getLogger(FUNCTION_ENV["POWERTOOLS_SERVICE_NAME"])
     for handler in service.handlers:
         if isinstance(handler, logging.StreamHandler):
-            handler.setStream(_CurrentStdout())
+            # Not setStream(): it flushes the old stream, which is closed when the Logger
+            # was made during an earlier test (its captured stdout is gone).
+            handler.stream = _CurrentStdout()
