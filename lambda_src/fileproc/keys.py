@@ -16,6 +16,13 @@ class Category(StrEnum):
     DATA = "data"
 
 
+class ArtefactName(StrEnum):
+    """The names in a record's derived map, as GET /files/{file_id}/download?artefact= takes."""
+
+    THUMBNAIL = "thumbnail"  # images: derived/<id>/thumbnail.jpg
+    TEXT = "text"  # PDFs: derived/<id>/text.txt
+
+
 # Lowercased extension -> category. The bucket notification routes the same
 # suffixes (and their upper-case forms) to the queue of each category.
 EXTENSIONS: dict[str, Category] = {

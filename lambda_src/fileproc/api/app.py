@@ -43,13 +43,18 @@ from fileproc.api.models import (
     UploadRequest,
     UploadTicket,
 )
-from fileproc.api.presign import download_name, presign_download, presign_upload
+from fileproc.api.presign import (
+    artefact_download,
+    download_name,
+    presign_download,
+    presign_upload,
+)
 from fileproc.api.store import FileStore, listing_query
 from fileproc.api.uploads import pending_record, plan_upload
 from fileproc.api.views import record_view
 from fileproc.config import Settings
 from fileproc.errors import is_transient
-from fileproc.keys import Category
+from fileproc.keys import ArtefactName, Category
 from fileproc.records import Status
 
 if TYPE_CHECKING:
@@ -231,32 +236,12 @@ def create_app(
     ) -> dict[str, Any]:
         return find_record(file_id)
 
-    @app.get(
-        "/files/<file_id>/download",
-        summary="A short-lived download link",
-        description="A presigned S3 GET of the file's recorded version, saved under its "
-        "original name.",
-        tags=["files"],
-        operation_id="getDownloadLink",
-        responses={
-            200: _ok_doc("The presigned URL", DownloadLink),
-            400: _error_doc("file_id is not a file id"),
-            404: _error_doc("No such file"),
-            409: _error_doc("The file was deleted, or has not been uploaded yet"),
-            **_COMMON_ERRORS,
-        },
-    )
-    def download_file(
-        file_id: Annotated[str, Path(pattern=FILE_ID_PATTERN, description="32 hex characters")],
-    ) -> dict[str, Any]:
-        record = find_record(file_id)
+    def file_link(record: dict[str, Any]) -> str:
         version_id = record.get("version_id")
-        if record["status"] == Status.DELETED:
-            raise Conflict(f"file {file_id} was deleted", code="file_deleted")
         if record["status"] == Status.PENDING:
             # The upload may have landed before its event was processed.
             version_id = _uploaded_version(s3, settings.bucket_name, str(record["key"]))
-        url = presign_download(
+        return presign_download(
             s3,
             bucket=settings.bucket_name,
             key=str(record["key"]),
@@ -264,6 +249,53 @@ def create_app(
             expires_in=settings.download_url_ttl_seconds,
             version_id=str(version_id) if version_id else None,
         )
+
+    def artefact_link(record: dict[str, Any], artefact: ArtefactName) -> str:
+        derived = record.get("derived") or {}
+        key = derived.get(artefact)
+        if not isinstance(key, str):
+            has = f"; it has: {', '.join(sorted(derived))}" if derived else ""
+            raise NotFound(
+                f"file {record['file_id']} has no {artefact} artefact{has}",
+                code="artefact_not_found",
+            )
+        filename, content_type = artefact_download(record, artefact)
+        return presign_download(
+            s3,
+            bucket=settings.bucket_name,
+            key=key,
+            filename=filename,
+            expires_in=settings.download_url_ttl_seconds,
+            content_type=content_type,
+        )
+
+    @app.get(
+        "/files/<file_id>/download",
+        summary="A short-lived download link",
+        description="A presigned S3 GET of the file's recorded version, saved under its "
+        "original name; with artefact, of that derived file instead (thumbnail of an image: "
+        '"<name>.thumbnail.jpg"; text of a PDF: "<name>.txt").',
+        tags=["files"],
+        operation_id="getDownloadLink",
+        responses={
+            200: _ok_doc("The presigned URL", DownloadLink),
+            400: _error_doc("file_id is not a file id, or artefact is not an artefact name"),
+            404: _error_doc("No such file, or the file has no such artefact"),
+            409: _error_doc("The file was deleted, or has not been uploaded yet"),
+            **_COMMON_ERRORS,
+        },
+    )
+    def download_file(
+        file_id: Annotated[str, Path(pattern=FILE_ID_PATTERN, description="32 hex characters")],
+        artefact: Annotated[
+            ArtefactName | None,
+            Query(description="A derived file instead of the upload (see the record's derived)"),
+        ] = None,
+    ) -> dict[str, Any]:
+        record = find_record(file_id)
+        if record["status"] == Status.DELETED:
+            raise Conflict(f"file {file_id} was deleted", code="file_deleted")
+        url = file_link(record) if artefact is None else artefact_link(record, artefact)
         metrics.add_metric(name="DownloadLinksIssued", unit=MetricUnit.Count, value=1)
         return {"url": url, "expires_in": settings.download_url_ttl_seconds}
 

@@ -1,8 +1,8 @@
 """Presigned S3 requests: a GET that downloads under the original name, a POST bound to one upload.
 
 Presigning is local signing with the function's credentials: no S3 call, and
-the URL can do only what the role may do (s3:GetObject / GetObjectVersion,
-s3:PutObject on the uploads prefix).
+the URL can do only what the role may do (s3:GetObject / GetObjectVersion on
+the uploads and derived prefixes, s3:PutObject on the uploads prefix).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from urllib.parse import quote
 import boto3
 from botocore.config import Config
 
-from fileproc.keys import sanitise_filename
+from fileproc.keys import ArtefactName, sanitise_filename
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -45,6 +45,20 @@ def download_name(record: dict[str, Any]) -> str:
     return posixpath.basename(str(record["key"])) or "download"
 
 
+# How a derived artefact is saved: "<original stem><suffix>", and its media type.
+ARTEFACT_DOWNLOADS: dict[ArtefactName, tuple[str, str]] = {
+    ArtefactName.THUMBNAIL: (".thumbnail.jpg", "image/jpeg"),
+    ArtefactName.TEXT: (".txt", "text/plain; charset=utf-8"),
+}
+
+
+def artefact_download(record: dict[str, Any], artefact: ArtefactName) -> tuple[str, str]:
+    """(file name, content type) of a file's artefact: "report.pdf" -> "report.txt"."""
+    suffix, content_type = ARTEFACT_DOWNLOADS[artefact]
+    stem = posixpath.splitext(download_name(record))[0] or "download"
+    return stem + suffix, content_type
+
+
 def presign_download(
     s3: S3Client,
     *,
@@ -53,6 +67,7 @@ def presign_download(
     filename: str,
     expires_in: int,
     version_id: str | None = None,
+    content_type: str | None = None,
 ) -> str:
     params: dict[str, Any] = {
         "Bucket": bucket,
@@ -62,6 +77,8 @@ def presign_download(
     if version_id:
         # The version the record describes, not whatever was uploaded since.
         params["VersionId"] = version_id
+    if content_type:
+        params["ResponseContentType"] = content_type
     return s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
 
 

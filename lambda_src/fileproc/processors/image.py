@@ -29,6 +29,7 @@ from PIL.ExifTags import GPS, IFD, Base
 
 from fileproc.config import Settings
 from fileproc.errors import Corrupt, DecompressionBomb, Unsupported
+from fileproc.keys import ArtefactName
 from fileproc.processors import sniff
 from fileproc.processors.base import Artefact, Extraction
 from fileproc.processors.streams import read_head, spooled
@@ -84,7 +85,9 @@ def process(stream: BinaryIO, *, size: int, extension: str, settings: Settings) 
     thumbnail.save(body, "JPEG", quality=THUMBNAIL_QUALITY)
     return Extraction(
         metadata=metadata,
-        artefacts={"thumbnail": Artefact("thumbnail.jpg", body.getvalue(), "image/jpeg")},
+        artefacts={
+            ArtefactName.THUMBNAIL: Artefact("thumbnail.jpg", body.getvalue(), "image/jpeg")
+        },
     )
 
 

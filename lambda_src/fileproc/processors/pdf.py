@@ -26,6 +26,7 @@ from pypdf.errors import PyPdfError
 
 from fileproc.config import Settings
 from fileproc.errors import Corrupt
+from fileproc.keys import ArtefactName
 from fileproc.processors import sniff
 from fileproc.processors.base import Artefact, Extraction
 from fileproc.processors.streams import read_head, spooled
@@ -96,7 +97,7 @@ def process(stream: BinaryIO, *, settings: Settings) -> Extraction:
     if not text:
         return Extraction(metadata=metadata)
     artefact = Artefact("text.txt", text.encode("utf-8"), "text/plain; charset=utf-8")
-    return Extraction(metadata=metadata, artefacts={"text": artefact}, text=text)
+    return Extraction(metadata=metadata, artefacts={ArtefactName.TEXT: artefact}, text=text)
 
 
 @contextmanager

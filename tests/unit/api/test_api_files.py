@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import pytest
 import requests
@@ -160,3 +160,87 @@ def test_download_is_allowed_once_the_object_exists(api, status):
     item = store(api, record(status=status, version_id="v1"))
 
     assert api.get(f"/files/{item['file_id']}/download").status == 200
+
+
+# -- ?artefact=: a derived file instead of the upload -----------------------
+
+
+@pytest.mark.parametrize(
+    ("category", "filename", "artefact", "stored_name", "saved_as", "content_type"),
+    [
+        ("image", "holiday photo.jpg", "thumbnail", "thumbnail.jpg",
+         "holiday photo.thumbnail.jpg", "image/jpeg"),
+        ("document", "Q3 report.pdf", "text", "text.txt",
+         "Q3 report.txt", "text/plain; charset=utf-8"),
+    ],
+)  # fmt: skip
+def test_artefact_download_is_a_presigned_get_of_the_derived_file(
+    api, category, filename, artefact, stored_name, saved_as, content_type
+):
+    file_id = "cd" * 16
+    key = f"derived/{file_id}/{stored_name}"
+    api.s3.put_object(Bucket=api.aws.bucket, Key=key, Body=b"derived bytes")
+    store(
+        api,
+        record(
+            file_id,
+            category=category,
+            filename=filename,
+            version_id="v1",
+            derived={"thumbnail": key} if artefact == "thumbnail" else {"text": key},
+        ),
+    )
+
+    reply = api.get(f"/files/{file_id}/download", query={"artefact": artefact})
+
+    url, params = link_of(reply)
+    assert unquote(url.path) == f"/{key}"
+    assert params["X-Amz-Expires"] == "900"
+    assert reply.body["expires_in"] == 900
+    assert "versionId" not in params  # the artefact's current version
+    assert f"filename*=UTF-8''{quote(saved_as, safe='')}" in params["response-content-disposition"]
+    # S3 answers with this Content-Type (moto ignores the override, so it is not read back).
+    assert params["response-content-type"] == content_type
+    assert requests.get(reply.body["url"], timeout=10).content == b"derived bytes"
+
+
+def test_a_missing_artefact_is_404_saying_what_the_file_has(api):
+    item = store(api, record(derived={"thumbnail": "derived/x/thumbnail.jpg"}))
+
+    reply = api.get(f"/files/{item['file_id']}/download", query={"artefact": "text"})
+
+    assert reply.status == 404
+    assert reply.error_code == "artefact_not_found"
+    assert reply.error_message == f"file {item['file_id']} has no text artefact; it has: thumbnail"
+
+
+@pytest.mark.parametrize("status", ["PENDING", "PROCESSING", "FAILED"])
+def test_a_file_without_artefacts_is_404_for_each(api, status):
+    item = store(api, record(status=status))
+
+    reply = api.get(f"/files/{item['file_id']}/download", query={"artefact": "thumbnail"})
+
+    assert reply.status == 404
+    assert reply.error_message == f"file {item['file_id']} has no thumbnail artefact"
+
+
+@pytest.mark.parametrize("name", ["preview", "Thumbnail", "", "text.txt"])
+def test_an_unknown_artefact_name_is_400_listing_the_names(api, name):
+    item = store(api, record(derived={"thumbnail": "derived/x/thumbnail.jpg"}))
+
+    reply = api.get(f"/files/{item['file_id']}/download", query={"artefact": name})
+
+    assert reply.status == 400
+    assert reply.error_code == "invalid_request"
+    assert "query parameter artefact" in reply.error_message
+    assert "'thumbnail' or 'text'" in reply.error_message
+    assert api.dynamo.names() == []
+
+
+def test_artefacts_of_a_deleted_file_are_409(api):
+    item = store(api, record(status="DELETED", derived={"thumbnail": "derived/x/thumbnail.jpg"}))
+
+    reply = api.get(f"/files/{item['file_id']}/download", query={"artefact": "thumbnail"})
+
+    assert reply.status == 409
+    assert reply.error_code == "file_deleted"

@@ -62,6 +62,18 @@ def test_document_requires_the_api_key_and_documents_errors():
     assert "409" in document["paths"]["/files/{file_id}/download"]["get"]["responses"]
 
 
+def test_the_download_takes_an_optional_artefact_name():
+    document = json.loads(render())
+
+    (artefact,) = (
+        parameter
+        for parameter in document["paths"]["/files/{file_id}/download"]["get"]["parameters"]
+        if parameter["name"] == "artefact"
+    )
+    assert (artefact["in"], artefact["required"]) == ("query", False)
+    assert document["components"]["schemas"]["ArtefactName"]["enum"] == ["thumbnail", "text"]
+
+
 def test_generating_needs_no_aws_settings_or_credentials():
     env = {
         name: value
