@@ -37,7 +37,8 @@ EXTENSIONS: dict[str, Category] = {
     ".ndjson": Category.DATA,
 }
 
-FILE_ID_PATTERN = re.compile(r"[0-9a-f]{32}")
+# Anchored so that the API can give its text to validators that search (pydantic).
+FILE_ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_NAME_LENGTH = 200
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import binascii
 import json
-import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -34,7 +33,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from fileproc.api import pagination
-from fileproc.api.errors import ApiError, BadRequest, Conflict, MethodNotAllowed, NotFound
+from fileproc.api.errors import (
+    ApiError,
+    BadRequest,
+    Conflict,
+    NotFound,
+    UnsupportedMediaType,
+)
 from fileproc.api.models import (
     DownloadLink,
     ErrorResponse,
@@ -54,7 +59,7 @@ from fileproc.api.uploads import pending_record, plan_upload
 from fileproc.api.views import record_view
 from fileproc.config import Settings
 from fileproc.errors import is_transient
-from fileproc.keys import ArtefactName, Category
+from fileproc.keys import FILE_ID_PATTERN, ArtefactName, Category
 from fileproc.records import Status
 
 if TYPE_CHECKING:
@@ -64,20 +69,9 @@ if TYPE_CHECKING:
 
 logger = Logger(child=True)
 
-FILE_ID_PATTERN = "^[0-9a-f]{32}$"
+FileId = Annotated[str, Path(pattern=FILE_ID_PATTERN.pattern, description="32 hex characters")]
 LIST_PARAMETERS = frozenset({"status", "category", "limit", "next_token"})
 RETRY_AFTER_SECONDS = 1
-
-# Methods of each path, for 405 versus 404; a test checks it against the routes.
-ROUTE_METHODS: dict[str, tuple[str, ...]] = {
-    "/files": ("GET", "POST"),
-    "/files/{file_id}": ("GET",),
-    "/files/{file_id}/download": ("GET",),
-}
-_ROUTE_PATTERNS = [
-    (re.compile(re.sub(r"\{\w+\}", "[^/]+", path)), methods)
-    for path, methods in ROUTE_METHODS.items()
-]
 
 # Validation messages that say more than "String should match pattern '...'".
 _PATTERN_HINTS = {
@@ -232,7 +226,7 @@ def create_app(
         },
     )
     def get_file(
-        file_id: Annotated[str, Path(pattern=FILE_ID_PATTERN, description="32 hex characters")],
+        file_id: FileId,
     ) -> dict[str, Any]:
         return find_record(file_id)
 
@@ -286,7 +280,7 @@ def create_app(
         },
     )
     def download_file(
-        file_id: Annotated[str, Path(pattern=FILE_ID_PATTERN, description="32 hex characters")],
+        file_id: FileId,
         artefact: Annotated[
             ArtefactName | None,
             Query(description="A derived file instead of the upload (see the record's derived)"),
@@ -340,8 +334,7 @@ def create_app(
 
     @app.exception_handler(ApiError)
     def on_api_error(exc: ApiError) -> Response[str]:
-        headers = {"Allow": ", ".join(exc.allowed)} if isinstance(exc, MethodNotAllowed) else None
-        return error_response(exc.status, exc.code, exc.message, headers)
+        return error_response(exc.status, exc.code, exc.message)
 
     @app.exception_handler(RequestValidationError)
     def on_invalid_request(exc: RequestValidationError) -> Response[str]:
@@ -349,9 +342,7 @@ def create_app(
 
     @app.exception_handler(RequestUnsupportedContentType)
     def on_unsupported_content_type(exc: RequestUnsupportedContentType) -> Response[str]:
-        return error_response(
-            415, "unsupported_media_type", "the request body must be application/json"
-        )
+        return on_api_error(UnsupportedMediaType("the request body must be application/json"))
 
     # Raised while Powertools decodes a body API Gateway passed as base64 (binary media types).
     @app.exception_handler([binascii.Error, UnicodeDecodeError])
@@ -363,14 +354,13 @@ def create_app(
     def on_deep_body(exc: RecursionError) -> Response[str]:
         return error_response(400, "invalid_request", "request body is nested too deeply")
 
+    # API Gateway invokes the function only for the methods and paths modules/api
+    # declares (it answers any other itself, 404 not_found); this covers a route
+    # declared there and not here, in the API's error shape.
     @app.not_found
     def on_no_route(exc: NotFoundError) -> Response[str]:
-        method = app.current_event.http_method.upper()
-        path = app.current_event.path
-        for pattern, methods in _ROUTE_PATTERNS:
-            if pattern.fullmatch(path) and method not in methods:
-                return on_api_error(MethodNotAllowed(method, methods))
-        return error_response(404, "not_found", f"no route for {method} {path}")
+        event = app.current_event
+        return error_response(404, "not_found", f"no route for {event.http_method} {event.path}")
 
     @app.exception_handler(Exception)
     def on_fault(exc: Exception) -> Response[str]:

@@ -37,15 +37,6 @@ class NotFound(ApiError):
     code = "not_found"
 
 
-class MethodNotAllowed(ApiError):
-    status = HTTPStatus.METHOD_NOT_ALLOWED
-    code = "method_not_allowed"
-
-    def __init__(self, method: str, allowed: tuple[str, ...]) -> None:
-        super().__init__(f"{method} is not allowed here; allowed: {', '.join(allowed)}")
-        self.allowed = allowed
-
-
 class Conflict(ApiError):
     status = HTTPStatus.CONFLICT
     code = "conflict"

@@ -17,7 +17,8 @@ API_KEY = "test-api-key-0123456789"
 STAGE = "v1"
 _serializer = TypeSerializer()
 
-# The API's resources, as modules/api declares them (path -> resource template).
+# The API's resources, as modules/api declares them (path -> resource template). API
+# Gateway answers any other path itself (404), without invoking the function.
 _RESOURCES = [
     (re.compile(r"/files/(?P<file_id>[^/]+)/download"), "/files/{file_id}/download"),
     (re.compile(r"/files/(?P<file_id>[^/]+)"), "/files/{file_id}"),
@@ -37,12 +38,11 @@ def rest_event(
     request_id: str | None = None,
 ) -> dict[str, Any]:
     """The event API Gateway (REST, Lambda proxy integration) sends for one request."""
-    resource, path_parameters = "/{proxy+}", {"proxy": path.lstrip("/")}
-    for pattern, template in _RESOURCES:
-        match = pattern.fullmatch(path)
-        if match:
-            resource, path_parameters = template, match.groupdict() or None
-            break
+    resource, path_parameters = next(
+        (template, match.groupdict() or None)
+        for pattern, template in _RESOURCES
+        if (match := pattern.fullmatch(path))
+    )
     all_headers = {
         "Accept": "application/json",
         "Host": "abc123defg.execute-api.us-east-1.amazonaws.com",

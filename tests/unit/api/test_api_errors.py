@@ -1,4 +1,4 @@
-"""Errors in one shape, 404 versus 405, CORS on every answer, and no 5xx from client input."""
+"""Errors in one shape, CORS on every answer, and no 5xx from client input."""
 
 from __future__ import annotations
 
@@ -17,30 +17,16 @@ ORIGIN = "https://app.example.com"
 SECOND_ORIGIN = "http://localhost:3000"
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "allowed"),
-    [
-        ("DELETE", "/files", "GET, POST"),
-        ("PUT", "/files", "GET, POST"),
-        ("DELETE", f"/files/{FILE_ID}", "GET"),
-        ("PATCH", f"/files/{FILE_ID}", "GET"),
-        ("POST", f"/files/{FILE_ID}/download", "GET"),
-    ],
-)
-def test_a_known_path_with_another_method_is_405_with_allow(api, method, path, allowed):
-    reply = api.request(method, path)
-
-    assert reply.status == 405
-    assert reply.error_code == "method_not_allowed"
-    assert reply.headers["allow"] == allowed
-
-
-@pytest.mark.parametrize("path", ["/", "/nope", "/files/x/y/z", f"/files/{FILE_ID}/thumbnail"])
-def test_an_unknown_path_is_404(api, path):
-    reply = api.get(path)
+def test_a_route_declared_in_api_gateway_but_not_served_is_a_plain_404(api):
+    # API Gateway invokes the function only for the routes modules/api declares; one
+    # declared there before the function serves it still gets the API's error shape.
+    reply = api.request("DELETE", f"/files/{FILE_ID}", headers={"Origin": ORIGIN})
 
     assert reply.status == 404
-    assert reply.body == {"error": {"code": "not_found", "message": f"no route for GET {path}"}}
+    assert reply.body == {
+        "error": {"code": "not_found", "message": f"no route for DELETE /files/{FILE_ID}"}
+    }
+    assert reply.headers["access-control-allow-origin"] == ORIGIN
 
 
 @pytest.mark.parametrize(
@@ -105,8 +91,6 @@ def test_no_cors_headers_for_another_origin(api):
         ("GET", "/files/nothex", {}, 400),
         ("GET", "/files", {"query": {"next_token": "x"}}, 400),
         ("POST", "/files", {"body": "{"}, 400),
-        ("DELETE", "/files", {}, 405),
-        ("GET", "/unknown", {}, 404),
     ],
 )
 def test_error_answers_carry_cors_headers(api, method, path, kwargs, status):
@@ -205,15 +189,19 @@ NASTY_STRINGS = [
 
 @pytest.mark.parametrize("value", NASTY_STRINGS)
 def test_no_client_input_reaches_a_5xx(api, value):
-    put_records(api.aws.dynamodb, api.aws.table, [record()])
+    stored = record(derived={"thumbnail": "derived/x/thumbnail.jpg"})
+    put_records(api.aws.dynamodb, api.aws.table, [stored])
+    # A slash inside a path parameter arrives percent-encoded (a bare one is another path).
+    file_id = value.replace("/", "%2F") or "%20"
     events = [
         rest_event("GET", "/files", query={"status": value}),
         rest_event("GET", "/files", query={"category": value}),
         rest_event("GET", "/files", query={"limit": value}),
         rest_event("GET", "/files", query={"next_token": value}),
         rest_event("GET", "/files", query={value or "x": "1"}),
-        rest_event("GET", f"/files/{value}"),
-        rest_event("GET", f"/files/{value}/download"),
+        rest_event("GET", f"/files/{file_id}"),
+        rest_event("GET", f"/files/{file_id}/download"),
+        rest_event("GET", f"/files/{stored['file_id']}/download", query={"artefact": value}),
         rest_event("POST", "/files", body=value),
         rest_event(
             "POST",
@@ -231,7 +219,6 @@ def test_no_client_input_reaches_a_5xx(api, value):
             body=json.dumps({"filename": f"{value}.txt", "content_type": "text/plain", "size": 1}),
         ),
         rest_event("POST", "/files", body="{}", headers={"Content-Type": value}),
-        rest_event(value or "GET", "/files"),
     ]
     for event in events:
         reply = call(api.app, event)
