@@ -20,17 +20,46 @@ class ConfigError(RuntimeError):
     """An environment variable is missing or has a value the code cannot use."""
 
 
-def _required(env: Mapping[str, str], name: str) -> str:
-    value = env.get(name, "").strip()
-    if not value:
-        raise ConfigError(f"environment variable {name} is required")
-    return value
+# Every variable modules/compute sets on every function (docs/contracts.md). The
+# POWERTOOLS_* ones are read by Powertools: checked here too, because metrics
+# without a namespace fail only when the first invocation flushes them.
+REQUIRED = (
+    "TABLE_NAME",
+    "BUCKET_NAME",
+    "UPLOAD_PREFIX",
+    "DERIVED_PREFIX",
+    "INDEX_ALL",
+    "INDEX_STATUS",
+    "INDEX_CATEGORY",
+    "INDEX_CATEGORY_STATUS",
+    "MAX_IMAGE_BYTES",
+    "MAX_DOCUMENT_BYTES",
+    "MAX_DATA_BYTES",
+    "THUMBNAIL_MAX_PX",
+    "IMAGE_MAX_PIXELS",
+    "EXIF_INCLUDE_GPS",
+    "TEXT_MAX_PAGES",
+    "TEXT_MAX_CHARS",
+    "PREVIEW_CHARS",
+    "BEDROCK_ENABLED",
+    "BEDROCK_MAX_INPUT_CHARS",
+    "DOWNLOAD_URL_TTL_SECONDS",
+    "UPLOAD_URL_TTL_SECONDS",
+    "ALLOWED_ORIGINS",
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
+    "ENVIRONMENT",
+)
 
 
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
+def _check_required(env: Mapping[str, str]) -> None:
+    missing = [name for name in REQUIRED if not env.get(name, "").strip()]
+    if missing:
+        raise ConfigError(f"environment variable(s) required: {', '.join(missing)}")
+
+
+def _int(env: Mapping[str, str], name: str, low: int, high: int) -> int:
+    raw = env[name].strip()
     try:
         value = int(raw)
     except ValueError:
@@ -40,10 +69,8 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     return value
 
 
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if not raw:
-        return default
+def _bool(env: Mapping[str, str], name: str) -> bool:
+    raw = env[name].strip().lower()
     if raw in ("true", "1", "yes"):
         return True
     if raw in ("false", "0", "no"):
@@ -91,54 +118,48 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """The settings of a function; ConfigError when a variable is missing or malformed.
+
+        The class defaults serve tests and tools that build Settings directly,
+        never a deployed function: it must be given every variable.
+        """
         env = os.environ if env is None else env
-        bedrock_enabled = _bool(env, "BEDROCK_ENABLED", False)
+        _check_required(env)
+        bedrock_enabled = _bool(env, "BEDROCK_ENABLED")
         model_id = env.get("BEDROCK_MODEL_ID", "").strip()
         if bedrock_enabled and not model_id:
             raise ConfigError("BEDROCK_ENABLED=true needs BEDROCK_MODEL_ID")
-        origins = tuple(o.strip() for o in env.get("ALLOWED_ORIGINS", "*").split(",") if o.strip())
+        origins = tuple(o.strip() for o in env["ALLOWED_ORIGINS"].split(",") if o.strip())
+        if not origins:
+            raise ConfigError("ALLOWED_ORIGINS names no origin")
+        # Optional: only the processors have a queue (the api function has none).
+        receives = _int(env, "MAX_RECEIVE_COUNT", 0, 1000) if env.get("MAX_RECEIVE_COUNT") else 0
         return cls(
-            table_name=_required(env, "TABLE_NAME"),
-            bucket_name=_required(env, "BUCKET_NAME"),
-            upload_prefix=env.get("UPLOAD_PREFIX", "uploads/"),
-            derived_prefix=env.get("DERIVED_PREFIX", "derived/"),
-            index_all=env.get("INDEX_ALL", cls.index_all),
-            index_status=env.get("INDEX_STATUS", cls.index_status),
-            index_category=env.get("INDEX_CATEGORY", cls.index_category),
-            index_category_status=env.get("INDEX_CATEGORY_STATUS", cls.index_category_status),
-            max_image_bytes=_int(env, "MAX_IMAGE_BYTES", cls.max_image_bytes, 1, 10 * 1024**4),
-            max_document_bytes=_int(
-                env, "MAX_DOCUMENT_BYTES", cls.max_document_bytes, 1, 10 * 1024**4
-            ),
-            max_data_bytes=_int(env, "MAX_DATA_BYTES", cls.max_data_bytes, 1, 10 * 1024**4),
-            thumbnail_max_px=_int(env, "THUMBNAIL_MAX_PX", cls.thumbnail_max_px, 16, 4096),
-            image_max_pixels=_int(env, "IMAGE_MAX_PIXELS", cls.image_max_pixels, 1, 2_000_000_000),
-            exif_include_gps=_bool(env, "EXIF_INCLUDE_GPS", False),
-            text_max_pages=_int(env, "TEXT_MAX_PAGES", cls.text_max_pages, 1, 100_000),
-            text_max_chars=_int(env, "TEXT_MAX_CHARS", cls.text_max_chars, 1, 100_000_000),
-            preview_chars=_int(env, "PREVIEW_CHARS", cls.preview_chars, 0, 10_000),
+            table_name=env["TABLE_NAME"].strip(),
+            bucket_name=env["BUCKET_NAME"].strip(),
+            upload_prefix=env["UPLOAD_PREFIX"],
+            derived_prefix=env["DERIVED_PREFIX"],
+            index_all=env["INDEX_ALL"],
+            index_status=env["INDEX_STATUS"],
+            index_category=env["INDEX_CATEGORY"],
+            index_category_status=env["INDEX_CATEGORY_STATUS"],
+            max_image_bytes=_int(env, "MAX_IMAGE_BYTES", 1, 10 * 1024**4),
+            max_document_bytes=_int(env, "MAX_DOCUMENT_BYTES", 1, 10 * 1024**4),
+            max_data_bytes=_int(env, "MAX_DATA_BYTES", 1, 10 * 1024**4),
+            thumbnail_max_px=_int(env, "THUMBNAIL_MAX_PX", 16, 4096),
+            image_max_pixels=_int(env, "IMAGE_MAX_PIXELS", 1, 2_000_000_000),
+            exif_include_gps=_bool(env, "EXIF_INCLUDE_GPS"),
+            text_max_pages=_int(env, "TEXT_MAX_PAGES", 1, 100_000),
+            text_max_chars=_int(env, "TEXT_MAX_CHARS", 1, 100_000_000),
+            preview_chars=_int(env, "PREVIEW_CHARS", 0, 10_000),
             bedrock_enabled=bedrock_enabled,
             bedrock_model_id=model_id,
-            bedrock_max_input_chars=_int(
-                env, "BEDROCK_MAX_INPUT_CHARS", cls.bedrock_max_input_chars, 1, 1_000_000
-            ),
-            download_url_ttl_seconds=_int(
-                env,
-                "DOWNLOAD_URL_TTL_SECONDS",
-                cls.download_url_ttl_seconds,
-                1,
-                MAX_URL_TTL_SECONDS,
-            ),
-            upload_url_ttl_seconds=_int(
-                env,
-                "UPLOAD_URL_TTL_SECONDS",
-                cls.upload_url_ttl_seconds,
-                1,
-                MAX_URL_TTL_SECONDS,
-            ),
-            allowed_origins=origins or ("*",),
-            environment=env.get("ENVIRONMENT", "dev"),
-            max_receive_count=_int(env, "MAX_RECEIVE_COUNT", 0, 0, 1000) or None,
+            bedrock_max_input_chars=_int(env, "BEDROCK_MAX_INPUT_CHARS", 1, 1_000_000),
+            download_url_ttl_seconds=_int(env, "DOWNLOAD_URL_TTL_SECONDS", 1, MAX_URL_TTL_SECONDS),
+            upload_url_ttl_seconds=_int(env, "UPLOAD_URL_TTL_SECONDS", 1, MAX_URL_TTL_SECONDS),
+            allowed_origins=origins,
+            environment=env["ENVIRONMENT"].strip(),
+            max_receive_count=receives or None,
         )
 
 
