@@ -49,7 +49,9 @@ def summarise(client: BedrockRuntimeClient, text: str, settings: Settings) -> di
         logger.warning("AI summary failed", extra={"model_id": model_id}, exc_info=True)
         return {"error": _describe(exc)[:MAX_ERROR_CHARS]}
     if not summary:
-        return {"error": f"the model returned no text (stop reason {response['stopReason']})"}
+        # Read as leniently as the rest: an answer without a stop reason is still no summary.
+        stop = response.get("stopReason", "not given")
+        return {"error": f"the model returned no text (stop reason {stop})"}
     return {"model_id": model_id, "summary": summary}
 
 

@@ -92,6 +92,20 @@ def test_an_empty_answer_is_an_error(client: Any, stubber: Stubber, settings: Se
     }
 
 
+def test_an_empty_answer_without_a_stop_reason_is_an_error_too(
+    client: Any, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The service model requires stopReason (so Stubber cannot send this answer), but
+    # the summary must never fail the file on the shape of an answer.
+    answer = reply("")
+    del answer["stopReason"]
+    monkeypatch.setattr(client, "converse", lambda **_: answer)
+
+    assert summarise(client, "t", settings) == {
+        "error": "the model returned no text (stop reason not given)"
+    }
+
+
 @pytest.mark.parametrize(
     ("code", "message", "status"),
     [
