@@ -3,8 +3,10 @@
 Metadata: ``format`` "TXT", ``encoding`` (Python codec name: "utf-8",
 "utf-8-sig", "utf-16", "cp1252"...), ``lines``, ``words``, ``characters``
 (decoded characters; a CRLF counts as one) and ``preview``. The text is read
-as a stream; only its first TEXT_MAX_CHARS characters are kept (as
-``Extraction.text``, for the optional summary).
+as a stream, and only what is needed is kept: the preview's characters, and,
+when the AI summary is on, the first BEDROCK_MAX_INPUT_CHARS characters (the
+model's input, as ``Extraction.text``). A text file has no text artefact: it is
+its own text.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from fileproc.errors import ContentMismatch
 from fileproc.processors import charset, sniff
 from fileproc.processors.base import Extraction
 from fileproc.processors.streams import read_head, rejoined
-from fileproc.processors.textstats import TextCounter, preview
+from fileproc.processors.textstats import PreviewBuilder, TextCounter
 
 # Small enough that the words of one chunk (split() makes a list) stay small.
 READ_CHARS = 64 * 1024
@@ -34,20 +36,21 @@ def process(stream: BinaryIO, *, settings: Settings) -> Extraction:
     # errors="replace": a stray byte past the sample costs one character, not the file.
     text = io.TextIOWrapper(rejoined(head, stream), encoding=encoding, errors="replace")
     counter = TextCounter()
-    kept: list[str] = []
-    room = settings.text_max_chars
+    start = PreviewBuilder(settings.preview_chars)
+    summary_input: list[str] = []
+    room = settings.bedrock_max_input_chars if settings.bedrock_enabled else 0
     while chunk := text.read(READ_CHARS):
         counter.feed(chunk)
+        start.feed(chunk)
         if room > 0:
-            kept.append(chunk[:room])
-            room -= len(kept[-1])
-    start = "".join(kept)
+            summary_input.append(chunk[:room])
+            room -= len(summary_input[-1])
     metadata = {
         "format": "TXT",
         "encoding": encoding,
         "lines": counter.lines,
         "words": counter.words,
         "characters": counter.characters,
-        "preview": preview(start, settings.preview_chars),
+        "preview": start.preview,
     }
-    return Extraction(metadata=metadata, text=start or None)
+    return Extraction(metadata=metadata, text="".join(summary_input) or None)

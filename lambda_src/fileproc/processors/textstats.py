@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 _WORD = re.compile(r"\S+")
+_SPACES = re.compile(r"\s+")
 
 
 class TextCounter:
@@ -49,6 +50,29 @@ def preview(text: str, limit: int) -> str:
         words.append(match.group())
         length += len(words[-1]) + 1
     return " ".join(words)[:limit]
+
+
+class PreviewBuilder:
+    """``preview(text, limit)`` of a text fed in chunks, holding at most ``limit + 1``
+    characters between chunks.
+
+    Whitespace runs are collapsed as the chunks come, as ``preview`` does, so what
+    is kept is the start of the preview itself: once it holds more than ``limit``
+    characters, no later chunk can change the preview.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._start = ""
+
+    def feed(self, chunk: str) -> None:
+        if len(self._start) <= self._limit:
+            collapsed = _SPACES.sub(" ", self._start + chunk).lstrip()
+            self._start = collapsed[: self._limit + 1]
+
+    @property
+    def preview(self) -> str:
+        return preview(self._start, self._limit)
 
 
 def valid_unicode(text: str) -> str:

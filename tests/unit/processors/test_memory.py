@@ -77,10 +77,8 @@ def measure(
     process: Callable[..., Extraction], chunks: Iterator[bytes], extension: str
 ) -> tuple[int, Extraction, int]:
     stream = GeneratedStream(chunks)
-    # A text limit of a few characters so that only streaming is measured.
-    options = settings(text_max_chars=1000)
     peak, result = peak_while(
-        lambda: process(cast(BinaryIO, stream), size=0, extension=extension, settings=options)
+        lambda: process(cast(BinaryIO, stream), size=0, extension=extension, settings=settings())
     )
     return peak, result, stream.size
 
@@ -123,6 +121,31 @@ def test_peak_memory_does_not_grow_with_the_size(
     # Flat: eight times the data, the same peak (within 10%), below the large size.
     assert large_peak < small_peak * 1.1
     assert large_peak < min(large_size, 3 * MB)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("summaries", [False, True])
+def test_a_text_file_keeps_only_its_preview_and_the_summary_input(summaries: bool) -> None:
+    """The default TEXT_MAX_CHARS (1M characters) is for a PDF's text artefact; a .txt
+    keeps the preview, plus the model's input when summaries are on."""
+    options = settings(bedrock_enabled=summaries, bedrock_model_id="m")
+    assert options.text_max_chars == 1_000_000
+    stream = GeneratedStream(text_lines(100_000))  # 3.8 MB, 3.7M characters
+
+    peak, result = peak_while(
+        lambda: document.process(cast(BinaryIO, stream), size=0, extension=".txt", settings=options)
+    )
+
+    assert result.metadata["lines"] == 100_000
+    assert len(result.metadata["preview"]) == options.preview_chars
+    if summaries:
+        assert result.text is not None
+        assert len(result.text) == options.bedrock_max_input_chars
+    else:
+        assert result.text is None
+    # Read buffers and the words of one chunk take about 1.5 MB; the million
+    # characters kept before took 1 MB more (2 MB while joined).
+    assert peak < 2 * MB
 
 
 @pytest.mark.slow

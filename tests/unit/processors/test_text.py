@@ -9,7 +9,7 @@ import pytest
 
 from fileproc.errors import ContentMismatch
 from fileproc.processors import charset, document, plain_text
-from fileproc.processors.textstats import TextCounter, preview, valid_unicode
+from fileproc.processors.textstats import PreviewBuilder, TextCounter, preview, valid_unicode
 
 from . import images
 from .pdfs import make_pdf
@@ -44,7 +44,7 @@ def test_text_in_each_encoding_is_decoded_and_counted(encoding: str, reported: s
         "characters": len(FRENCH),
         "preview": " ".join(FRENCH.split())[:280],
     }
-    assert result.text == FRENCH
+    assert result.text is None  # no summary to make: nothing kept
     assert result.artefacts == {}
 
 
@@ -70,17 +70,34 @@ def test_empty_text_file() -> None:
     assert result.text is None
 
 
-def test_large_text_is_counted_whole_and_kept_up_to_the_limit() -> None:
+def test_large_text_is_counted_whole_and_only_the_summary_input_is_kept() -> None:
     line = "lorem ipsum dolor sit amet\n"
     data = (line * 200_000).encode()  # 5.4 MB, several read chunks
 
-    result = run(document.process, data, ".txt", text_max_chars=1000, preview_chars=11)
+    result = run(
+        document.process,
+        data,
+        ".txt",
+        preview_chars=11,
+        bedrock_enabled=True,
+        bedrock_model_id="m",
+        bedrock_max_input_chars=100_000,
+    )
 
     assert result.metadata["lines"] == 200_000
     assert result.metadata["words"] == 1_000_000
     assert result.metadata["characters"] == len(data)
     assert result.metadata["preview"] == "lorem ipsum"
-    assert result.text == (line * 40)[:1000]
+    assert result.text == (line * 4000)[:100_000]  # beyond one read chunk
+
+
+def test_the_text_is_the_summary_input_only_when_summaries_are_on() -> None:
+    on = run(document.process, FRENCH.encode(), ".txt", bedrock_enabled=True, bedrock_model_id="m")
+    off = run(document.process, FRENCH.encode(), ".txt", bedrock_enabled=False)
+
+    assert on.text == FRENCH
+    assert off.text is None
+    assert on.metadata == off.metadata
 
 
 def test_stray_byte_after_the_sample_costs_one_character() -> None:
@@ -137,6 +154,31 @@ def test_counter_of_text_ending_with_newline() -> None:
     counter.feed("")
 
     assert counter.lines == 2
+
+
+PREVIEW_TEXTS = [
+    FRENCH * 20,
+    "  \n\t leading space then words " * 50,
+    "a" * 1000,
+    " " * 70_000 + "late words after a whole chunk of spaces",
+    "word\u00a0joined\u2003by unicode\u3000spaces " * 40,
+    "short",
+    "",
+    "   ",
+]
+
+
+@pytest.mark.parametrize("text", PREVIEW_TEXTS)
+@pytest.mark.parametrize("limit", [0, 1, 4, 11, 280])
+@pytest.mark.parametrize("cut", [1, 2, 7, 64 * 1024])
+def test_a_preview_built_chunk_by_chunk_is_the_preview_of_the_whole(
+    text: str, limit: int, cut: int
+) -> None:
+    builder = PreviewBuilder(limit)
+    for start in range(0, len(text), cut):
+        builder.feed(text[start : start + cut])
+
+    assert builder.preview == preview(text, limit)
 
 
 def test_preview_collapses_whitespace_and_stops_at_the_limit() -> None:
