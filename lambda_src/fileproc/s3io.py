@@ -23,7 +23,6 @@ class OpenedObject:
     stream: BinaryIO  # the StreamingBody: read front to back, once, not seekable
     size: int
     content_type: str | None
-    version_id: str | None
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,6 @@ def open_object(
             stream=cast(BinaryIO, body),
             size=int(response.get("ContentLength", 0)),
             content_type=response.get("ContentType"),
-            version_id=response.get("VersionId"),
         )
     finally:
         # Releases the HTTP connection even when the processor stopped early.

@@ -56,7 +56,6 @@ class PageKey:
 class Page:
     items: list[dict[str, Any]]  # low-level DynamoDB items
     last: PageKey | None  # None on the last page
-    scanned_count: int  # items DynamoDB read for this page (<= limit + 1)
 
 
 class FileStore:
@@ -91,13 +90,12 @@ class FileStore:
             }
         response = self._client.query(**request)
         items = response.get("Items", [])
-        scanned = response.get("ScannedCount", len(items))
         if len(items) > limit:
-            return Page(items[:limit], _page_key(items[limit - 1]), scanned)
+            return Page(items[:limit], _page_key(items[limit - 1]))
         # DynamoDB also stops at 1 MB read: then the page is short but not the last.
         if response.get("LastEvaluatedKey") and items:
-            return Page(items, _page_key(items[-1]), scanned)
-        return Page(items, None, scanned)
+            return Page(items, _page_key(items[-1]))
+        return Page(items, None)
 
     def create(self, record: dict[str, Any]) -> None:
         """Write a new record; never overwrites one (file ids are fresh uuid4s)."""

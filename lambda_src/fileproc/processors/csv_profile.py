@@ -30,7 +30,7 @@ import gc
 import io
 import itertools
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -46,8 +46,6 @@ from fileproc.processors.streams import read_head, rejoined
 DELIMITERS = ",;\t|"
 SNIFF_CHARS = 16 * 1024
 HEADER_SAMPLE_ROWS = 50
-BATCH_CELLS = 50_000
-MAX_BATCH_ROWS = 2_000
 MAX_PROFILED_COLUMNS = 200
 MAX_EXAMPLES = 10
 _BOOLEANS = frozenset({"true", "false"})
@@ -137,49 +135,10 @@ class _Examples:
         return {"count": self.count, "examples": self.examples}
 
 
-def _record_batches(
-    reader: Any, size: Callable[[], int], malformed: _Examples
-) -> Iterator[list[Record]]:
-    """Lists of records, ``size()`` at a time; malformed records counted and skipped."""
-    while True:
-        batch: list[Record] = []
-        wanted = size()
-        while len(batch) < wanted:
-            before = len(batch)
-            try:
-                # extend() keeps the records read before an error.
-                batch.extend(itertools.islice(reader, wanted - len(batch)))
-            except csv.Error as exc:
-                malformed.add({"line": reader.line_num, "error": str(exc)})
-                continue
-            if len(batch) - before < wanted - before:
-                break  # end of the input
-        if not batch:
-            return
-        yield batch
-
-
-def profile(reader: Any) -> dict[str, Any]:
-    """Counts and column profiles of the records that ``reader`` (a csv.reader) yields.
-
-    The reference that ``profile_text`` must match; ``process`` uses the latter.
-    """
-    malformed = _Examples()
-    builder = _Builder(delimiter=",")
-
-    def batch_size() -> int:
-        if builder.table is None:
-            return HEADER_SAMPLE_ROWS
-        return max(1, min(MAX_BATCH_ROWS, BATCH_CELLS // max(1, builder.table.width)))
-
-    for batch in _record_batches(reader, batch_size, malformed):
-        builder.add(batch)
-    return builder.result(malformed)
-
-
 def profile_text(text: TextIO, *, delimiter: str, quotechar: str) -> dict[str, Any]:
-    """What ``profile(csv.reader(text, delimiter=..., quotechar=..., strict=True))`` returns,
-    at a fraction of the cost: see csv_scan for how the records are found."""
+    """Counts and column profiles of the records that ``csv.reader(text, delimiter=...,
+    quotechar=..., strict=True)`` gives, at a fraction of its cost: see csv_scan for how
+    the records are found (tests/unit/processors/test_csv_scan.py compares the two)."""
     malformed = _Examples()
     scanner = Scanner(
         text,
@@ -213,12 +172,8 @@ class _Builder:
         if self.table is not None:
             self.table.add_block(pieces)
             return
-        delimiter = self.delimiter
-        for piece in pieces:
-            if isinstance(piece, PlainLines):
-                self.add([line.split(delimiter) if line else [] for line in piece.lines])
-            else:
-                self.add(piece)
+        for records in _records_in_order(pieces, self.delimiter):
+            self.add(records)
 
     def _start(self, *, final: bool) -> None:
         """Start the table from the first sample of HEADER_SAMPLE_ROWS records that holds
@@ -315,12 +270,8 @@ class _Table:
 
     def _add_in_order(self, pieces: list[Piece]) -> None:
         """Blank lines or ragged records: their row numbers need the text's order."""
-        delimiter = self.delimiter
-        for piece in pieces:
-            if isinstance(piece, PlainLines):
-                self.add([line.split(delimiter) if line else [] for line in piece.lines])
-            else:
-                self.add(piece)
+        for records in _records_in_order(pieces, self.delimiter):
+            self.add(records)
 
     def _sort_out(self, records: list[Record]) -> list[Record]:
         """The well-formed records; blank lines and ragged records counted."""
@@ -346,6 +297,15 @@ class _Table:
             "blank_lines": self.blank_lines,
             "ragged_rows": self.ragged.as_dict(),
         }
+
+
+def _records_in_order(pieces: list[Piece], delimiter: str) -> Iterator[list[Record]]:
+    """The records of a block's pieces, piece by piece, in the text's order."""
+    for piece in pieces:
+        if isinstance(piece, PlainLines):
+            yield [line.split(delimiter) if line else [] for line in piece.lines]
+        else:
+            yield piece
 
 
 def has_header(records: list[list[str]]) -> bool:

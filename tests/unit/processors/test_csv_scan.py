@@ -1,10 +1,10 @@
 """The block scanner gives exactly what csv.reader gives: records, errors, line numbers.
 
-``profile_text`` (the scanner's fast path) is compared with ``profile`` over a
-plain csv.reader, the reference, on texts built to hit every case: quoted
-fields with delimiters, doubled quotes and line breaks, CRLF and lone CR line
-ends, blank lines, ragged and malformed records, fields over csv's size limit,
-and blocks small enough that they cut records everywhere.
+``profile_text`` (the scanner's fast path) is compared with the profile of the
+records of a plain csv.reader, the reference, on texts built to hit every case:
+quoted fields with delimiters, doubled quotes and line breaks, CRLF and lone CR
+line ends, blank lines, ragged and malformed records, fields over csv's size
+limit, and blocks small enough that they cut records everywhere.
 """
 
 from __future__ import annotations
@@ -22,11 +22,28 @@ CELLS = ["1", "22", "-3", "4.5", "", "true", "False", "2024-01-02", "2024-01-02T
          "text", "two words", "x;y"]  # fmt: skip
 QUOTED = ['"a,b"', '"say ""hi"""', '"line\nbreak"', '"crlf\r\ninside"', '""', '"7"']
 BROKEN = ['"bad"tail', '"unterminated']
+REFERENCE_BATCH_ROWS = 37  # neither a block's nor the header sample's size
 
 
 def reference(text: str, delimiter: str = ",") -> dict[str, Any]:
+    """The profile of the records a plain csv.reader gives, batch by batch, malformed
+    records counted as csv.reader rejects them: what the scanner must reproduce."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    return csv_profile.profile(reader)
+    malformed = csv_profile._Examples()
+    builder = csv_profile._Builder(delimiter=delimiter)
+    batch: list[list[str]] = []
+    while True:
+        try:
+            batch.append(next(reader))
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            malformed.add({"line": reader.line_num, "error": str(exc)})
+        if len(batch) == REFERENCE_BATCH_ROWS:
+            builder.add(batch)
+            batch = []
+    builder.add(batch)
+    return builder.result(malformed)
 
 
 def fast(text: str, delimiter: str = ",") -> dict[str, Any]:
