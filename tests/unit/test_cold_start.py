@@ -32,7 +32,8 @@ def probe(code: str, **env: str) -> Any:
 
 GC_PROBE = """
 import gc, importlib, json, sys
-import fileproc.handlers  # the pause starts here (compiling its source may collect)
+import fileproc.handlers
+gc.collect()  # counts from zero: finding the module must not inherit a collection due
 collections = []
 gc.callbacks.append(lambda phase, info: phase == "start" and collections.append(phase))
 importlib.import_module(sys.argv[1])
@@ -61,6 +62,35 @@ def test_a_handler_loads_without_garbage_collection_and_freezes_what_it_made(rol
     assert state["collections"] == 0
     assert state["enabled"] is True
     assert state["frozen"] > 10_000  # modules, SDK models, clients: all of the import
+
+
+FAILED_IMPORT_PROBE = """
+import gc, importlib, json, sys
+try:
+    importlib.import_module(sys.argv[1])
+except Exception as exc:
+    failure = type(exc).__name__
+print(json.dumps({"failure": failure, "enabled": gc.isenabled(), "frozen": gc.get_freeze_count()}))
+"""
+
+
+@pytest.mark.parametrize("role", ["image", "document", "data", "api"])
+def test_a_handler_that_fails_to_load_leaves_the_collector_on(role: str) -> None:
+    """A missing variable fails the import (ConfigError): the process goes on (a test
+    run, a sandbox worker, Lambda's next init) with its garbage collector running."""
+    pytest.importorskip({"image": "PIL", "document": "pypdf"}.get(role, "fileproc"))
+    env = {name: value for name, value in os.environ.items() if name != "TABLE_NAME"}
+    result = subprocess.run(
+        [sys.executable, "-c", FAILED_IMPORT_PROBE, f"fileproc.handlers.{role}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    state = json.loads(result.stdout.strip().splitlines()[-1])
+    assert state == {"failure": "ConfigError", "enabled": True, "frozen": 0}
 
 
 TRACE_PROBE = """

@@ -7,12 +7,13 @@ every warm invocation; a missing setting fails the cold start, not a file.
 from __future__ import annotations
 
 from fileproc import handlers
-from fileproc.config import load_settings
-from fileproc.keys import Category
-from fileproc.pipeline import Clients, make_sqs_handler
-from fileproc.processors.document import process
 
-settings = load_settings()
-clients = Clients.create(settings, summaries=True)
-handler = make_sqs_handler(Category.DOCUMENT, process, settings=settings, clients=clients)
-handlers.loaded()
+with handlers.loading():
+    from fileproc.config import load_settings
+    from fileproc.keys import Category
+    from fileproc.pipeline import Clients, make_sqs_handler
+    from fileproc.processors.document import process
+
+    settings = load_settings()
+    clients = Clients.create(settings, summaries=True)
+    handler = make_sqs_handler(Category.DOCUMENT, process, settings=settings, clients=clients)
