@@ -60,15 +60,17 @@ import base64
 import contextvars
 import json
 import os
+import re
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote
 from xml.sax.saxutils import escape
 
+from fileproc_tools.sandbox.apigateway_patch import Kind, MapOf, PatchError, SetOf, apply_patch
 from fileproc_tools.sandbox.policy import ACCOUNT_ID, evaluate_bucket_policy
 
 # The WSGI environ of the request being served, for policy conditions (GAP 1).
@@ -364,10 +366,12 @@ def fix_sqs_queue_attributes() -> None:
         return result
 
     def set_attributes(self: Any, attributes: dict[str, Any], now: float | None = None) -> None:
-        policy = self.__dict__.get("policy")
+        if "Policy" in attributes:  # also at creation, with the default None
+            original_set(self, attributes, now)
+            return
+        policy = self.policy  # a property over _policy_json: its JSON text, or None
         original_set(self, attributes, now)
-        if "Policy" not in attributes:  # only a Policy attribute changes the policy
-            self.policy = policy
+        self.policy = policy  # only a Policy attribute changes the policy
 
     Queue.redrive_allow_policy = None  # type: ignore[attr-defined]
     Queue.BASE_ATTRIBUTES = [*Queue.BASE_ATTRIBUTES, "RedriveAllowPolicy"]
@@ -606,6 +610,341 @@ def fix_backup_recovery_points() -> None:
     )
 
 
+# ---------------------------------------------------------------- GAP 13: API Gateway updates
+
+
+# The updatable properties of each API Gateway resource of this stack: the JSON name that
+# patch paths use, where moto keeps the value, and its kind (apigateway_patch).
+APIGATEWAY_PATCHABLE: dict[str, dict[str, tuple[str, Kind]]] = {
+    "Method": {
+        "authorizationType": ("authorization_type", "string"),
+        "authorizerId": ("authorizer_id", "string"),
+        "authorizationScopes": ("authorization_scopes", SetOf()),
+        "apiKeyRequired": ("api_key_required", "boolean"),
+        "operationName": ("operation_name", "string"),
+        "requestValidatorId": ("request_validator_id", "string"),
+        "requestParameters": ("request_parameters", MapOf("boolean")),
+        "requestModels": ("request_models", MapOf("string")),
+    },
+    "Integration": {
+        "type": ("integration_type", "string"),
+        "httpMethod": ("http_method", "string"),
+        "uri": ("uri", "string"),
+        "credentials": ("credentials", "string"),
+        "connectionType": ("connection_type", "string"),
+        "passthroughBehavior": ("passthrough_behaviour", "string"),
+        "cacheNamespace": ("cache_namespace", "string"),
+        "cacheKeyParameters": ("cache_key_parameters", SetOf()),
+        "contentHandling": ("content_handling", "string"),
+        "timeoutInMillis": ("timeout_in_millis", "integer"),
+        "requestParameters": ("request_parameters", MapOf("string")),
+        "requestTemplates": ("request_templates", MapOf("string")),
+        "tlsConfig": ("tls_config", {"insecureSkipVerification": "boolean"}),
+    },
+    "MethodResponse": {
+        "responseParameters": ("response_parameters", MapOf("boolean")),
+        "responseModels": ("response_models", MapOf("string")),
+    },
+    "IntegrationResponse": {
+        "selectionPattern": ("selection_pattern", "string"),
+        "contentHandling": ("content_handling", "string"),
+        "responseParameters": ("response_parameters", MapOf("string")),
+        "responseTemplates": ("response_templates", MapOf("string")),
+    },
+    "GatewayResponse": {
+        "statusCode": ("status_code", "string"),
+        "responseParameters": ("response_parameters", MapOf("string")),
+        "responseTemplates": ("response_templates", MapOf("string")),
+    },
+    "Model": {
+        "schema": ("schema", "string"),
+        "description": ("description", "string"),
+    },
+    "Resource": {
+        "pathPart": ("path_part", "string"),
+        "parentId": ("parent_id", "string"),
+    },
+    "Deployment": {
+        "description": ("description", "string"),
+    },
+    "RestAPI": {
+        "name": ("name", "string"),
+        "description": ("description", "string"),
+        "apiKeySource": ("api_key_source", "string"),
+        "binaryMediaTypes": ("binaryMediaTypes", SetOf()),
+        "minimumCompressionSize": ("minimum_compression_size", "integer"),
+        "disableExecuteApiEndpoint": ("disableExecuteApiEndpoint", "boolean"),
+        "policy": ("policy", "string"),
+        "endpointConfiguration": (
+            "endpoint_configuration",
+            {"types": SetOf(), "vpcEndpointIds": SetOf()},
+        ),
+    },
+    # /apiStages stays with moto, which gets it right.
+    "UsagePlan": {
+        "name": ("name", "string"),
+        "description": ("description", "string"),
+        "productCode": ("product_code", "string"),
+        "throttle": ("throttle", {"rateLimit": "number", "burstLimit": "integer"}),
+        "quota": ("quota", {"limit": "integer", "offset": "integer", "period": "string"}),
+    },
+}
+
+
+def patch_apigateway_object(
+    obj: Any,
+    operations: list[dict[str, Any]],
+    check: Callable[[dict[str, Any]], None] | None = None,
+) -> None:
+    """Apply patch operations to a moto API Gateway object, all or nothing: ``check`` sees
+    the patched document first and raises what API Gateway would answer."""
+    from moto.apigateway.exceptions import BadRequestException
+
+    properties = APIGATEWAY_PATCHABLE[type(obj).__name__]
+    document = {name: getattr(obj, attribute) for name, (attribute, _) in properties.items()}
+    shape = {name: kind for name, (_, kind) in properties.items()}
+    try:
+        patched = apply_patch(document, operations or [], shape)
+    except PatchError as error:
+        raise BadRequestException(str(error)) from None
+    if check is not None:
+        check(patched)
+    for name, (attribute, _) in properties.items():
+        setattr(obj, attribute, patched.get(name))
+
+
+def fix_apigateway_updates() -> None:
+    from moto.apigateway.exceptions import (
+        BadRequestException,
+        InvalidResourcePathException,
+        NoIntegrationDefined,
+        NotFoundException,
+        RequestValidatorNotFound,
+    )
+    from moto.apigateway.models import RestAPI, UsagePlan
+    from moto.apigateway.responses import APIGatewayResponse
+
+    def ids(response: Any) -> list[str]:
+        # /restapis/<api>/resources/<resource>/methods/<verb>/[integration/]responses/<code>
+        return [unquote(part) for part in response.path.split("?")[0].split("/")]
+
+    def answer(
+        response: Any, obj: Any, check: Callable[[dict[str, Any]], None] | None = None
+    ) -> str:
+        patch_apigateway_object(obj, response._get_param("patchOperations"), check)
+        return json.dumps(obj.to_dict() if hasattr(obj, "to_dict") else obj.to_json())
+
+    def method_of(response: Any) -> Any:
+        parts = ids(response)
+        return response.backend.get_method(parts[2], parts[4], parts[6])
+
+    def update_method(self: Any) -> str:
+        api = self.backend.get_rest_api(ids(self)[2])
+
+        def check(method: dict[str, Any]) -> None:
+            validator = method.get("requestValidatorId")
+            if validator and validator not in api.request_validators:
+                raise RequestValidatorNotFound()
+            models = set((method.get("requestModels") or {}).values()) - set(api.models)
+            if models:
+                raise BadRequestException(f"Invalid model name specified: {', '.join(models)}")
+
+        return answer(self, method_of(self), check)
+
+    def update_integration(self: Any) -> str:
+        integration = method_of(self).method_integration
+        if integration is None:
+            raise NoIntegrationDefined()
+        return answer(self, integration)
+
+    def update_method_response(self: Any) -> str:
+        found = method_of(self).get_response(ids(self)[8])
+        if found is None:
+            raise NotFoundException("Invalid Response status code specified")
+        return answer(self, found)
+
+    def update_integration_response(self: Any) -> str:
+        integration = method_of(self).method_integration
+        if integration is None:
+            raise NoIntegrationDefined()
+        return answer(self, integration.get_integration_response(ids(self)[9]))
+
+    def update_gateway_response(self: Any) -> str:
+        parts = ids(self)
+        return answer(self, self.backend.get_gateway_response(parts[2], parts[4]))
+
+    def update_model(self: Any) -> str:
+        parts = ids(self)
+
+        def check(model: dict[str, Any]) -> None:
+            try:
+                json.loads(model.get("schema") or "{}")
+            except ValueError:
+                raise BadRequestException("Invalid model schema specified: not JSON") from None
+
+        return answer(self, self.backend.get_model(parts[2], parts[4]), check)
+
+    def update_resource(self: Any) -> str:
+        parts = ids(self)
+        api = self.backend.get_rest_api(parts[2])
+
+        def check(resource: dict[str, Any]) -> None:
+            if not re.match(r"^\{?[a-zA-Z0-9._\-:]+\+?\}?$", resource.get("pathPart") or ""):
+                raise InvalidResourcePathException()
+            if resource.get("parentId") not in api.resources:
+                raise NotFoundException("Invalid Resource identifier specified")
+
+        return answer(self, self.backend.get_resource(parts[2], parts[4]), check)
+
+    def update_deployment(self: Any) -> str:
+        parts = ids(self)
+        return answer(self, self.backend.get_deployment(parts[2], parts[4]))
+
+    original_usage_plan_patch = UsagePlan.apply_patch_operations
+
+    def usage_plan_patch(self: Any, operations: list[dict[str, Any]]) -> None:
+        stages = [op for op in operations if str(op.get("path", "")).startswith("/apiStages")]
+        patch_apigateway_object(self, [op for op in operations if op not in stages])
+        original_usage_plan_patch(self, stages)
+
+    RestAPI.apply_patch_operations = patch_apigateway_object  # type: ignore[method-assign,assignment]
+    UsagePlan.apply_patch_operations = usage_plan_patch  # type: ignore[method-assign,assignment]
+    for handler in (
+        update_method,
+        update_integration,
+        update_method_response,
+        update_integration_response,
+        update_gateway_response,
+        update_model,
+        update_resource,
+        update_deployment,
+    ):
+        setattr(APIGatewayResponse, handler.__name__, handler)
+
+
+# ---------------------------------------------------------------- GAP 14: deleted backup plans
+
+
+def fix_backup_plan_names() -> None:
+    from moto.backup.exceptions import AlreadyExistsException
+    from moto.backup.models import BackupBackend, Plan
+
+    # moto keeps a deleted plan (with its DeletionDate, as GetBackupPlan and
+    # ListBackupPlans(includeDeleted) show it) and compared a new plan's name with those too.
+    def create_backup_plan(
+        self: Any,
+        backup_plan: dict[str, Any],
+        backup_plan_tags: dict[str, str],
+        creator_request_id: str,
+    ) -> Any:
+        name = backup_plan["BackupPlanName"]
+        if any(
+            plan.backup_plan["BackupPlanName"] == name and plan.deletion_date is None
+            for plan in self.plans.values()
+        ):
+            raise AlreadyExistsException(
+                msg="Backup plan with the same plan document already exists"
+            )
+        plan = Plan(backup_plan=backup_plan, creator_request_id=creator_request_id, backend=self)
+        if backup_plan_tags:
+            self.tag_resource(plan.backup_plan_arn, backup_plan_tags)
+        self.plans[plan.backup_plan_id] = plan
+        return plan
+
+    BackupBackend.create_backup_plan = create_backup_plan  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------- GAP 15: backup plan updates
+
+
+def fix_backup_plan_updates() -> None:
+    from moto.backup.exceptions import AlreadyExistsException, ResourceNotFoundException
+    from moto.backup.models import Plan
+    from moto.backup.responses import BackupResponse
+
+    def update_backup_plan(self: Any) -> str:
+        plan_id = unquote(self.path.split("?")[0].rstrip("/").split("/plans/", 1)[1])
+        backend = self.backup_backend
+        plan = backend.get_backup_plan(backup_plan_id=plan_id, version_id=None)
+        if plan.deletion_date is not None:
+            raise ResourceNotFoundException(msg=f"Backup plan {plan_id} was deleted")
+        revised = json.loads(self.body)["BackupPlan"]
+        name = revised["BackupPlanName"]
+        if any(
+            other is not plan
+            and other.deletion_date is None
+            and other.backup_plan["BackupPlanName"] == name
+            for other in backend.plans.values()
+        ):
+            raise AlreadyExistsException(msg=f"Backup plan {name} already exists")
+        # A new version of the same plan: moto's Plan fills in the rules' defaults and ids.
+        version = Plan(
+            backup_plan=revised, creator_request_id=plan.creator_request_id, backend=backend
+        )
+        plan.backup_plan = version.backup_plan
+        plan.advanced_backup_settings = version.advanced_backup_settings
+        plan.version_id = version.version_id
+        return json.dumps(
+            {
+                "BackupPlanId": plan.backup_plan_id,
+                "BackupPlanArn": plan.backup_plan_arn,
+                "CreationDate": plan.creation_date,
+                "VersionId": plan.version_id,
+                "AdvancedBackupSettings": plan.advanced_backup_settings,
+            }
+        )
+
+    BackupResponse.update_backup_plan = update_backup_plan  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- GAP 16: API Gateway tags
+
+
+def fix_apigateway_tags() -> None:
+    from moto.apigateway import urls
+    from moto.apigateway.exceptions import NotFoundException
+    from moto.apigateway.responses import APIGatewayResponse
+
+    def tagged(response: Any) -> Any:
+        """The tagged object of an ARN: arn:aws:apigateway:<region>::/restapis/<id>,
+        .../restapis/<id>/stages/<name>, .../apikeys/<id> or .../usageplans/<id>."""
+        arn = unquote(response.path.split("?")[0].split("/tags/", 1)[1])
+        parts = arn.partition("::")[2].strip("/").split("/")
+        backend = response.backend
+        if parts[0] == "restapis" and len(parts) == 2:
+            return backend.get_rest_api(parts[1])
+        if parts[0] == "restapis" and len(parts) == 4 and parts[2] == "stages":
+            return backend.get_stage(parts[1], parts[3])
+        if parts[0] == "apikeys" and len(parts) == 2:
+            return backend.get_api_key(parts[1])
+        if parts[0] == "usageplans" and len(parts) == 2:
+            return backend.get_usage_plan(parts[1])
+        raise NotFoundException(f"Invalid resource ARN (or not taggable here): {arn}")
+
+    def tag_resource(self: Any) -> tuple[int, dict[str, str], str]:
+        found = tagged(self)
+        found.tags = {**(found.tags or {}), **(self._get_param("tags") or {})}
+        return 204, {}, ""
+
+    def untag_resource(self: Any) -> tuple[int, dict[str, str], str]:
+        found = tagged(self)
+        keys = set(self.querystring.get("tagKeys") or [])
+        found.tags = {k: v for k, v in (found.tags or {}).items() if k not in keys}
+        return 204, {}, ""
+
+    def get_tags(self: Any) -> str:
+        return json.dumps({"tags": tagged(self).tags or {}})
+
+    # moto routes /tags/<arn> for stages only: any other ARN has more slashes than its
+    # patterns allow (the SDKs encode them, werkzeug decodes them before routing).
+    # Read when moto builds the API Gateway application, on the first request.
+    pattern = "{0}/tags/arn:(?P<partition>[^/:]+):apigateway:(?P<region>[^/:]*)::/(?P<path>.+)$"
+    urls.url_paths[pattern] = APIGatewayResponse.dispatch
+    APIGatewayResponse.tag_resource = tag_resource  # type: ignore[method-assign,assignment]
+    APIGatewayResponse.untag_resource = untag_resource  # type: ignore[method-assign,assignment]
+    APIGatewayResponse.get_tags = get_tags  # type: ignore[attr-defined]
+
+
 def apply_gap_fixes(base_url: str) -> None:
     fix_bucket_policies()
     fix_s3_notifications()
@@ -618,3 +957,7 @@ def apply_gap_fixes(base_url: str) -> None:
     fix_backup_selections()
     fix_aws_managed_policies()
     fix_backup_recovery_points()
+    fix_apigateway_updates()
+    fix_backup_plan_names()
+    fix_backup_plan_updates()
+    fix_apigateway_tags()
