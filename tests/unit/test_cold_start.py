@@ -6,6 +6,7 @@ tests' function environment (conftest) inherited.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from fileproc import handlers
 
 
 def probe(code: str, **env: str) -> Any:
@@ -62,6 +65,17 @@ def test_a_handler_loads_without_garbage_collection_and_freezes_what_it_made(rol
     assert state["collections"] == 0
     assert state["enabled"] is True
     assert state["frozen"] > 10_000  # modules, SDK models, clients: all of the import
+
+
+def test_loading_leaves_a_collector_paused_by_its_caller_paused() -> None:
+    gc.disable()
+    try:
+        with handlers.loading():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.unfreeze()
+        gc.enable()
 
 
 FAILED_IMPORT_PROBE = """

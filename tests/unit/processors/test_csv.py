@@ -127,6 +127,15 @@ def test_blank_lines_are_not_rows() -> None:
     assert metadata["ragged_rows"]["count"] == 0
 
 
+def test_more_leading_blank_lines_than_the_header_sample() -> None:
+    blank = "\n" * (2 * csv_profile.HEADER_SAMPLE_ROWS + 3)
+
+    metadata = profile(blank + "a,b\n1,2\n")
+
+    assert (metadata["header"], metadata["rows"]) == (True, 1)
+    assert metadata["blank_lines"] == 2 * csv_profile.HEADER_SAMPLE_ROWS + 3
+
+
 def test_numbers_in_the_first_row_mean_no_header() -> None:
     metadata = profile("1,2.5,x\n3,4.5,y\n")
 
