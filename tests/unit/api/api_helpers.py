@@ -38,11 +38,17 @@ def rest_event(
     request_id: str | None = None,
 ) -> dict[str, Any]:
     """The event API Gateway (REST, Lambda proxy integration) sends for one request."""
-    resource, path_parameters = next(
-        (template, match.groupdict() or None)
-        for pattern, template in _RESOURCES
-        if (match := pattern.fullmatch(path))
+    found = next(
+        (
+            (template, match.groupdict() or None)
+            for pattern, template in _RESOURCES
+            if (match := pattern.fullmatch(path))
+        ),
+        None,
     )
+    if found is None:
+        raise ValueError(f"API Gateway has no resource for {path}: it would answer 404 itself")
+    resource, path_parameters = found
     all_headers = {
         "Accept": "application/json",
         "Host": "abc123defg.execute-api.us-east-1.amazonaws.com",
