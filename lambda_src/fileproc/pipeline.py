@@ -31,12 +31,15 @@ How each kind of failure ends:
   where the API shows it, and the log has the traceback. After a fix,
   re-uploading (or copying the object onto itself) reprocesses the file.
 - A message that is not an S3 notification: logged and acknowledged.
+- A message the invocation has too little time left for (TimeBudget) is not
+  started and comes back alone, instead of a timeout returning the whole batch.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -122,19 +125,20 @@ def make_sqs_handler(
     batch = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     metrics.set_default_dimensions(environment=settings.environment)
 
-    def record_handler(record: SQSRecord) -> None:
-        with logger.append_context_keys(
-            correlation_id=record.message_id,
-            receive_count=record.attributes.approximate_receive_count,
-        ):
-            handle_message(
-                record.body,
-                category,
-                process,
-                settings,
-                clients,
-                delivery=int(record.attributes.approximate_receive_count),
-            )
+    budget = TimeBudget()
+
+    def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
+        delivery = int(record.attributes.approximate_receive_count)
+        with logger.append_context_keys(correlation_id=record.message_id, receive_count=delivery):
+            last = settings.max_receive_count is not None and delivery >= settings.max_receive_count
+            if not last and not budget.may_start(lambda_context.get_remaining_time_in_millis()):
+                # Starting it would risk the invocation's timeout, which returns every
+                # message of the batch, finished ones included; this one alone comes back.
+                logger.warning("Too little time left in this invocation: message returned")
+                observability.count(observability.MESSAGES_RETRIED)
+                raise NotStarted(f"message {record.message_id} not started: too little time left")
+            with budget.timing():
+                handle_message(record.body, category, process, settings, clients, delivery=delivery)
 
     @logger.inject_lambda_context(clear_state=True)
     @tracer.capture_lambda_handler(capture_response=False)
@@ -146,6 +150,36 @@ def make_sqs_handler(
         )
 
     return handler
+
+
+class NotStarted(Exception):
+    """A message left for redelivery because the invocation had too little time left."""
+
+
+class TimeBudget:
+    """Whether one more message fits in what is left of the invocation.
+
+    A message may start while the time left is at least twice the longest one
+    this container has processed (and at least MIN_START_MS): a batch then ends
+    with its unstarted messages returned to the queue rather than with a timeout,
+    which would return the finished ones too and cost every one a receive.
+    """
+
+    MIN_START_MS = 3_000
+
+    def __init__(self) -> None:
+        self.longest_ms = 0.0
+
+    def may_start(self, remaining_ms: int) -> bool:
+        return remaining_ms >= max(self.MIN_START_MS, 2 * self.longest_ms)
+
+    @contextlib.contextmanager
+    def timing(self) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.longest_ms = max(self.longest_ms, (time.perf_counter() - started) * 1000)
 
 
 def handle_message(

@@ -28,7 +28,7 @@ from pipeline_fakes import FakeProcessor
 
 from fileproc.config import Settings
 from fileproc.keys import Category, file_id_for_key
-from fileproc.pipeline import Clients, make_sqs_handler
+from fileproc.pipeline import Clients, TimeBudget, make_sqs_handler
 from fileproc.records import Records
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
@@ -462,3 +462,54 @@ def test_handler_modules_import_only_their_own_processor() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert result.stdout.strip() == ""
+
+
+class ShrinkingContext(FakeLambdaContext):
+    """An invocation whose remaining time a test sets (remaining_ms[0])."""
+
+    def __init__(self, remaining_ms: list[int]) -> None:
+        super().__init__()
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms[0]
+
+
+def test_a_message_is_not_started_without_time_for_it(
+    aws: Aws, uploads: Uploads, handler: Handler, process: FakeProcessor
+) -> None:
+    """The unstarted message alone comes back; the finished one is acknowledged (a timeout
+    would have returned both, each losing a receive)."""
+    first, second = (
+        sqs_message(notification(uploads.put(f"uploads/{name}.png", PNG))) for name in "ab"
+    )
+    context = ShrinkingContext([60_000])
+    # Processing the first file uses up the invocation: 1 s is left after it.
+    process.during = lambda: context.remaining_ms.__setitem__(0, 1_000)
+    response = handler(sqs_event(first, second), context)
+    assert response == {"batchItemFailures": [{"itemIdentifier": second["messageId"]}]}
+    assert status(aws, "uploads/a.png") == ("PROCESSED", 1)
+    assert status(aws, "uploads/b.png") is None  # never started: no record, no attempt
+
+
+def test_the_last_delivery_is_started_whatever_the_time_left(
+    aws: Aws, uploads: Uploads, process: FakeProcessor
+) -> None:
+    settings = Settings.from_env({**os.environ, "MAX_RECEIVE_COUNT": "3"})
+    clients = Clients(s3=aws.s3, dynamodb=aws.dynamodb)
+    handler = make_sqs_handler(Category.IMAGE, process, settings=settings, clients=clients)
+    message = sqs_message(notification(uploads.put("uploads/a.png", PNG)), receive_count=3)
+    assert handler(sqs_event(message), ShrinkingContext([1_000])) == {"batchItemFailures": []}
+    assert status(aws, "uploads/a.png") == ("PROCESSED", 1)
+
+
+def test_time_budget_learns_the_longest_message() -> None:
+    budget = TimeBudget()
+    assert budget.may_start(TimeBudget.MIN_START_MS)
+    assert not budget.may_start(TimeBudget.MIN_START_MS - 1)
+    budget.longest_ms = 10_000
+    assert not budget.may_start(19_999)
+    assert budget.may_start(20_000)
+    with budget.timing():
+        pass
+    assert budget.longest_ms == 10_000  # a quick message does not lower it
