@@ -23,7 +23,7 @@ INDEXES = {  # docs/contracts.md: index name -> partition key; every one sorts b
     "category-status-uploaded-index": "category_status",
 }
 # modules/compute's defaults, which the sandbox keeps: (batch size, maximum concurrency).
-MAPPING_DEFAULTS = {"image": (5, 10), "document": (2, 5), "data": (5, 5)}
+MAPPING_DEFAULTS = {"image": (5, 10), "document": (2, 5), "data": (1, 5)}
 # Every variable fileproc.config reads (docs/contracts.md), on every function.
 COMMON_ENVIRONMENT = [
     "TABLE_NAME",
