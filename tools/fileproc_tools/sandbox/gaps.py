@@ -52,6 +52,19 @@ GAP 12 ListRecoveryPointsByBackupVault is not implemented (404 HTML), and the
        provider calls it to empty a force_destroy vault, so destroy failed.
        moto runs no backup jobs, so a vault never holds recovery points: the
        sandbox answers an empty list (ResourceNotFound for an unknown vault).
+GAP 13 API Gateway: UpdateMethod, UpdateIntegration, UpdateMethodResponse,
+       UpdateIntegrationResponse, UpdateGatewayResponse, UpdateModel,
+       UpdateResource and UpdateDeployment are missing, and UpdateRestApi and
+       UpdateUsagePlan ignore most paths, so applying a changed API to a
+       running stack hung on the first update. The sandbox applies the patch
+       operations as API Gateway does (JSON-patch semantics,
+       apigateway_patch.py), refusing a bad one with a 400 that changes nothing.
+GAP 14 A deleted backup plan kept its name: re-creating the stack in the same
+       sandbox after a destroy failed with AlreadyExistsException.
+GAP 15 UpdateBackupPlan is not implemented (changing the retention failed);
+       the sandbox stores the new rules as a new version, as AWS does.
+GAP 16 API Gateway tags were only read and written on REST APIs; stages, API
+       keys and usage plans (which Terraform tags too) answered 404.
 """
 
 from __future__ import annotations
