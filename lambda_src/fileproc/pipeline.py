@@ -145,6 +145,7 @@ def make_sqs_handler(
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
         metrics.add_dimension(name="category", value=category.value)
+        budget.new_invocation()
         return process_partial_response(
             event=event, record_handler=record_handler, processor=batch, context=context
         )
@@ -162,19 +163,29 @@ class TimeBudget:
     A message may start while the time left is at least twice the longest one
     this container has processed (and at least MIN_START_MS): a batch then ends
     with its unstarted messages returned to the queue rather than with a timeout,
-    which would return the finished ones too and cost every one a receive.
+    which would return the finished ones too and cost every one a receive. The
+    first message of an invocation always starts: nothing finished can be lost
+    with it, and a container that once took most of its timeout on one big file
+    would otherwise refuse every later message until its last delivery.
     """
 
     MIN_START_MS = 3_000
 
     def __init__(self) -> None:
         self.longest_ms = 0.0
+        self.started = 0  # messages started in the current invocation
+
+    def new_invocation(self) -> None:
+        self.started = 0
 
     def may_start(self, remaining_ms: int) -> bool:
+        if self.started == 0:
+            return True
         return remaining_ms >= max(self.MIN_START_MS, 2 * self.longest_ms)
 
     @contextlib.contextmanager
     def timing(self) -> Iterator[None]:
+        self.started += 1
         started = time.perf_counter()
         try:
             yield

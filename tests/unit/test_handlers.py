@@ -505,6 +505,8 @@ def test_the_last_delivery_is_started_whatever_the_time_left(
 
 def test_time_budget_learns_the_longest_message() -> None:
     budget = TimeBudget()
+    with budget.timing():  # an invocation's first message has started
+        pass
     assert budget.may_start(TimeBudget.MIN_START_MS)
     assert not budget.may_start(TimeBudget.MIN_START_MS - 1)
     budget.longest_ms = 10_000
@@ -513,3 +515,32 @@ def test_time_budget_learns_the_longest_message() -> None:
     with budget.timing():
         pass
     assert budget.longest_ms == 10_000  # a quick message does not lower it
+
+
+def test_time_budget_always_starts_an_invocations_first_message() -> None:
+    budget = TimeBudget()
+    budget.longest_ms = 200_000  # one file once took 200 s of a 300 s timeout
+    assert budget.may_start(1_000)
+    with budget.timing():
+        pass
+    assert not budget.may_start(299_000)
+    budget.new_invocation()
+    assert budget.may_start(299_000)
+
+
+def test_an_invocations_first_message_runs_whatever_the_budget(
+    aws: Aws, uploads: Uploads, handler: Handler, process: FakeProcessor
+) -> None:
+    """An invocation with less time left than the budget asks for still runs its first
+    message (nothing finished can be lost with it); only the second is returned."""
+    first, second, third = (
+        sqs_message(notification(uploads.put(f"uploads/{name}.png", PNG))) for name in "abc"
+    )
+    context = ShrinkingContext([60_000])
+    process.during = lambda: context.remaining_ms.__setitem__(0, 1_000)
+    assert handler(sqs_event(first), context) == {"batchItemFailures": []}
+    context.remaining_ms[0] = 2_000  # less than MIN_START_MS and than twice the longest
+    response = handler(sqs_event(second, third), context)
+    assert response == {"batchItemFailures": [{"itemIdentifier": third["messageId"]}]}
+    assert status(aws, "uploads/b.png") == ("PROCESSED", 1)
+    assert status(aws, "uploads/c.png") is None
