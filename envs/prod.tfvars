@@ -19,7 +19,7 @@ backup = {
 }
 
 # Reserved concurrency keeps the processors from starving the api function
-# (and the account) under a burst of uploads; max_concurrency stays below it.
+# (and the account) under a burst of uploads; max_concurrency does not exceed it (here: equal).
 functions = {
   image    = { reserved_concurrency = 20, max_concurrency = 20 }
   document = { reserved_concurrency = 10, max_concurrency = 10 }

@@ -137,7 +137,7 @@ variable "error_rate_alarm_threshold" {
 }
 
 variable "latency_alarm_threshold_ms" {
-  description = "Alarm when the 99th percentile of the API's latency over 5 minutes is above this, in milliseconds."
+  description = "Alarm when the 99th percentile of the API's latency is above this, in milliseconds, for two consecutive 5-minute periods."
   type        = number
   default     = 3000
   nullable    = false

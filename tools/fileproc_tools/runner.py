@@ -60,7 +60,7 @@ log = logging.getLogger("fileproc.sandbox.runner")
 INIT_TIMEOUT_SECONDS = 10.0
 # Lambda reclaims idle execution environments after some minutes.
 IDLE_WORKER_SECONDS = 600.0
-# The sandbox's account-level limit: at most this many environments per function
+# The sandbox's per-function limit: at most this many environments per function
 # (Lambda's is 1000 per account; this machine has 2 cores). Excess invocations wait.
 DEFAULT_FUNCTION_CONCURRENCY = 4
 # Pollers per mapping when the mapping sets no MaximumConcurrency.
