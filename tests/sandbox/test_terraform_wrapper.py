@@ -103,3 +103,27 @@ def test_run_raises_with_the_subcommand_when_terraform_fails(
     monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
     with pytest.raises(terraform.TerraformError, match=r"terraform plan failed \(exit 3\)"):
         terraform.run(terraform.Target("dev"), "plan", on_line=lambda line: None)
+
+
+def test_a_placeholder_state_bucket_is_refused_before_terraform_runs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # No terraform on PATH: the check must come before any terraform command.
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert terraform.Target("dev").backend_bucket().startswith(terraform.PLACEHOLDER_PREFIX)
+    with pytest.raises(
+        terraform.TerraformError,
+        match=r"envs/dev\.backend\.hcl still names the placeholder state bucket",
+    ):
+        terraform.init(terraform.Target("dev"))
+
+
+def test_a_real_state_bucket_goes_on_to_terraform_init(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    backend = tmp_path / "dev.backend.hcl"
+    backend.write_text('bucket = "acme-terraform-state"\nregion = "eu-west-1"\n')
+    monkeypatch.setattr(terraform.Target, "backend_config", property(lambda self: backend))
+    monkeypatch.setenv("PATH", str(tmp_path))  # no terraform: init reaches it and says so
+    with pytest.raises(terraform.TerraformError, match="terraform is not on PATH"):
+        terraform.init(terraform.Target("dev"))

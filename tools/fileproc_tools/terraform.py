@@ -45,6 +45,8 @@ from fileproc_tools.tfconfig import terraform_env
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENVS_DIR = REPO_ROOT / "envs"
 SANDBOX = "sandbox"
+# The state bucket names in envs/<env>.backend.hcl start so until a user sets theirs.
+PLACEHOLDER_PREFIX = "CHANGE-ME"
 # Settings of the caller's shell that would send a sandbox run elsewhere.
 REAL_AWS_SETTINGS = (
     "AWS_PROFILE",
@@ -212,6 +214,15 @@ def _backend_fingerprint(tf: Target) -> str:
 
 def init(tf: Target, force: bool = False, on_line: Callable[[str], None] | None = None) -> None:
     """``terraform init`` unless this working directory is initialised with these settings."""
+    bucket = tf.backend_bucket()
+    if tf.endpoint is None and bucket.startswith(PLACEHOLDER_PREFIX):
+        # Caught here, the user learns what to change; terraform would first look
+        # for credentials, then fail on a bucket that is not theirs.
+        raise TerraformError(
+            f"envs/{tf.env}.backend.hcl still names the placeholder state bucket {bucket!r}:"
+            " create a versioned, encrypted S3 bucket for the Terraform state and put its"
+            " name there (README: Deploying to AWS)"
+        )
     stamp = tf.data_dir / "fileproc-backend.sha256"
     fingerprint = _backend_fingerprint(tf)
     initialised = (tf.data_dir / "terraform.tfstate").exists()
