@@ -173,19 +173,19 @@ class TimeBudget:
 
     def __init__(self) -> None:
         self.longest_ms = 0.0
-        self.started = 0  # messages started in the current invocation
+        self.messages_started = 0  # in the current invocation
 
     def new_invocation(self) -> None:
-        self.started = 0
+        self.messages_started = 0
 
     def may_start(self, remaining_ms: int) -> bool:
-        if self.started == 0:
+        if self.messages_started == 0:
             return True
         return remaining_ms >= max(self.MIN_START_MS, 2 * self.longest_ms)
 
     @contextlib.contextmanager
     def timing(self) -> Iterator[None]:
-        self.started += 1
+        self.messages_started += 1
         started = time.perf_counter()
         try:
             yield
