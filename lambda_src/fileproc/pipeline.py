@@ -33,11 +33,16 @@ How each kind of failure ends:
 - A message that is not an S3 notification: logged and acknowledged.
 - A message the invocation has too little time left for (TimeBudget) is not
   started and comes back alone, instead of a timeout returning the whole batch.
+- A file still processing shortly before the function's timeout on the last
+  delivery (DeadlineGuard): FAILED RetriesExhausted (retryable) is recorded from
+  a timer thread, since Lambda kills the runtime at the timeout without running
+  more of our code; the message goes to the DLQ with a record that says why.
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -138,7 +143,15 @@ def make_sqs_handler(
                 observability.count(observability.MESSAGES_RETRIED)
                 raise NotStarted(f"message {record.message_id} not started: too little time left")
             with budget.timing():
-                handle_message(record.body, category, process, settings, clients, delivery=delivery)
+                handle_message(
+                    record.body,
+                    category,
+                    process,
+                    settings,
+                    clients,
+                    delivery=delivery,
+                    remaining_ms=lambda_context.get_remaining_time_in_millis,
+                )
 
     @logger.inject_lambda_context(clear_state=True)
     @tracer.capture_lambda_handler(capture_response=False)
@@ -201,10 +214,12 @@ def handle_message(
     clients: Clients,
     *,
     delivery: int = 1,
+    remaining_ms: Callable[[], int] | None = None,
 ) -> list[Outcome]:
     """Every S3 event record of one SQS message body, in order.
 
     delivery: the message's receive count (1 on its first delivery).
+    remaining_ms: the invocation's time left (LambdaContext), for DeadlineGuard.
     """
     try:
         events = parse_body(body)
@@ -218,7 +233,15 @@ def handle_message(
     if not events:
         logger.info("S3 test event: nothing to process")
     return [
-        handle_record(event, category, process, settings, clients, delivery=delivery)
+        handle_record(
+            event,
+            category,
+            process,
+            settings,
+            clients,
+            delivery=delivery,
+            remaining_ms=remaining_ms,
+        )
         for event in events
     ]
 
@@ -232,6 +255,7 @@ def handle_record(
     clients: Clients,
     *,
     delivery: int = 1,
+    remaining_ms: Callable[[], int] | None = None,
 ) -> Outcome:
     """Process, delete or skip the file of one S3 event record."""
     key = event.key
@@ -258,17 +282,27 @@ def handle_record(
                 logger.info("Event skipped", extra={"reason": claim.reason})
                 observability.count(observability.EVENTS_SKIPPED)
                 return Outcome.SKIPPED
-            return _attempt(
-                claim,
-                records,
-                event,
-                category,
-                file_category,
-                process,
-                settings,
-                clients,
-                delivery,
-            )
+            guard = DeadlineGuard(records, claim, file_category, delivery, settings)
+            with guard.armed(remaining_ms):
+                outcome = _attempt(
+                    claim,
+                    records,
+                    event,
+                    category,
+                    file_category,
+                    process,
+                    settings,
+                    clients,
+                    delivery,
+                )
+            if guard.fired:
+                # The record already says FAILED (retryable): the message goes to the
+                # DLQ with it, whatever this attempt managed in its last seconds.
+                raise RanOutOfTime(f"file {file_id} was recorded as out of time")
+            return outcome
+        except RanOutOfTime:
+            observability.count(observability.MESSAGES_RETRIED)
+            raise
         except Exception as exc:
             # Whatever escapes fails this SQS message only; SQS redelivers it.
             if is_transient(exc):
@@ -352,6 +386,72 @@ def _attempt(
     observability.count(observability.FILES_PROCESSED)
     observability.processing_time(elapsed_ms)
     return Outcome.PROCESSED
+
+
+class RanOutOfTime(Exception):
+    """The last delivery's deadline passed while processing (DeadlineGuard fired)."""
+
+
+class DeadlineGuard:
+    """On a message's last delivery, record FAILED shortly before the function's timeout.
+
+    Lambda kills the runtime at the timeout without running any more of our code,
+    so a file that times out on every delivery would reach the DLQ with its record
+    still PROCESSING. A timer thread writes the FAILED record MARGIN_MS before the
+    deadline instead (conditionally, like any result: only while this attempt
+    holds the record). Pillow and the PDF and CSV code are Python or release the
+    GIL between blocks, so the timer gets to run while they work.
+    """
+
+    MARGIN_MS = 2_000
+
+    def __init__(
+        self,
+        records: Records,
+        attempt: Attempt,
+        category: Category,
+        delivery: int,
+        settings: Settings,
+    ) -> None:
+        self._records, self._attempt, self._category = records, attempt, category
+        self._delivery, self._limit = delivery, settings.max_receive_count
+        self.fired = False
+
+    @contextlib.contextmanager
+    def armed(self, remaining_ms: Callable[[], int] | None) -> Iterator[None]:
+        last = self._limit is not None and self._delivery >= self._limit
+        if remaining_ms is None or not last:
+            yield
+            return
+        remaining = remaining_ms()
+        # With less than twice the margin left, half of what is left: a file that
+        # would finish in time is not failed on the spot.
+        delay_ms = max(remaining - self.MARGIN_MS, remaining / 2)
+        timer = threading.Timer(delay_ms / 1000, self._record)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
+            timer.join()  # a write under way finishes before the caller reads `fired`
+
+    def _record(self) -> None:
+        error = {
+            "type": RETRIES_EXHAUSTED,
+            "message": f"processing had not finished {self.MARGIN_MS // 1000} s before the "
+            f"function's timeout on the last delivery ({self._delivery} of {self._limit}); "
+            "the message is in the dead-letter queue: raise the function's timeout or "
+            "memory, then redrive it",
+            "retryable": True,
+        }
+        try:
+            self.fired = self._records.fail(self._attempt, category=self._category, error=error)
+        except Exception:
+            logger.warning("Could not record the timeout", exc_info=True)
+            return
+        if self.fired:
+            logger.error("Out of time on the last delivery: recorded as FAILED")
 
 
 def _record_refused(exc: ClientError) -> bool:

@@ -11,6 +11,7 @@ import importlib
 import io
 import json
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +29,7 @@ from pipeline_fakes import FakeProcessor
 
 from fileproc.config import Settings
 from fileproc.keys import Category, file_id_for_key
-from fileproc.pipeline import Clients, TimeBudget, make_sqs_handler
+from fileproc.pipeline import Clients, DeadlineGuard, TimeBudget, make_sqs_handler
 from fileproc.records import Records
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
@@ -544,3 +545,96 @@ def test_an_invocations_first_message_runs_whatever_the_budget(
     assert response == {"batchItemFailures": [{"itemIdentifier": third["messageId"]}]}
     assert status(aws, "uploads/b.png") == ("PROCESSED", 1)
     assert status(aws, "uploads/c.png") is None
+
+
+class Deadline(FakeLambdaContext):
+    """An invocation that really runs out: its remaining time falls with the clock."""
+
+    def __init__(self, remaining_ms: int) -> None:
+        super().__init__()
+        self.ends = time.monotonic() + remaining_ms / 1000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.ends - time.monotonic()) * 1000))
+
+
+def last_delivery_handler(aws: Aws, process: FakeProcessor) -> Handler:
+    settings = Settings.from_env({**os.environ, "MAX_RECEIVE_COUNT": "3"})
+    clients = Clients(s3=aws.s3, dynamodb=aws.dynamodb)
+    return make_sqs_handler(Category.IMAGE, process, settings=settings, clients=clients)
+
+
+def record(aws: Aws, key: str) -> dict[str, Any]:
+    item = Records(aws.dynamodb, aws.table).get(file_id_for_key(aws.bucket, key))
+    assert item is not None
+    return item
+
+
+def test_a_file_out_of_time_on_its_last_delivery_is_recorded_failed(
+    aws: Aws, uploads: Uploads, process: FakeProcessor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lambda kills the runtime at the timeout: the record must say FAILED before that,
+    and the message goes to the DLQ with it."""
+    monkeypatch.setattr(DeadlineGuard, "MARGIN_MS", 300)
+    process.during = lambda: time.sleep(0.6)  # past the guard at 0.2 s, as if killed later
+    message = sqs_message(notification(uploads.put("uploads/a.png", PNG)), receive_count=3)
+    response = last_delivery_handler(aws, process)(sqs_event(message), Deadline(500))
+    assert response == {"batchItemFailures": [{"itemIdentifier": message["messageId"]}]}
+    item = record(aws, "uploads/a.png")
+    assert item["status"] == "FAILED"
+    assert item["error"]["type"] == "RetriesExhausted"
+    assert item["error"]["retryable"] is True
+    assert "before the function's timeout on the last delivery (3 of 3)" in item["error"]["message"]
+    assert "derived" not in item  # this attempt's artefacts were removed
+
+
+def test_a_quick_file_on_its_last_delivery_disarms_the_guard(
+    aws: Aws, uploads: Uploads, process: FakeProcessor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(DeadlineGuard, "MARGIN_MS", 300)
+    message = sqs_message(notification(uploads.put("uploads/a.png", PNG)), receive_count=3)
+    handler = last_delivery_handler(aws, process)
+    assert handler(sqs_event(message), Deadline(600)) == {"batchItemFailures": []}
+    time.sleep(0.5)  # after the moment the guard would have fired
+    assert record(aws, "uploads/a.png")["status"] == "PROCESSED"
+
+
+def test_the_guard_is_only_for_the_last_delivery(
+    aws: Aws, uploads: Uploads, handler: Handler, process: FakeProcessor
+) -> None:
+    """Earlier deliveries leave the record PROCESSING when they time out: the next
+    delivery takes it over (a timer would only fail a file that may still succeed)."""
+    process.during = lambda: time.sleep(0.3)
+    message = sqs_message(notification(uploads.put("uploads/a.png", PNG)), receive_count=1)
+    assert handler(sqs_event(message), Deadline(100)) == {"batchItemFailures": []}
+    assert record(aws, "uploads/a.png")["status"] == "PROCESSED"
+
+
+def test_with_little_time_left_the_guard_waits_half_of_it(
+    aws: Aws, uploads: Uploads, process: FakeProcessor
+) -> None:
+    """A last delivery started near the deadline (less than twice the margin left) is
+    not failed on the spot: a file that finishes in half the time left is PROCESSED."""
+    process.during = lambda: time.sleep(0.05)
+    message = sqs_message(notification(uploads.put("uploads/a.png", PNG)), receive_count=3)
+    handler = last_delivery_handler(aws, process)
+    assert handler(sqs_event(message), Deadline(1_000)) == {"batchItemFailures": []}
+    assert record(aws, "uploads/a.png")["status"] == "PROCESSED"
+
+
+def test_a_guard_that_cannot_write_leaves_the_attempt_alone(
+    aws: Aws, uploads: Uploads, process: FakeProcessor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DynamoDB refusing the guard's write (throttled) is logged; the attempt goes on and,
+    if it finishes after all, its result stands."""
+
+    def throttled(*args: Any, **kwargs: Any) -> bool:
+        raise ClientError({"Error": {"Code": "ThrottlingException"}}, "UpdateItem")
+
+    monkeypatch.setattr(DeadlineGuard, "MARGIN_MS", 300)
+    monkeypatch.setattr(Records, "fail", throttled)
+    process.during = lambda: time.sleep(0.4)
+    message = sqs_message(notification(uploads.put("uploads/a.png", PNG)), receive_count=3)
+    response = last_delivery_handler(aws, process)(sqs_event(message), Deadline(500))
+    assert response == {"batchItemFailures": []}
+    assert record(aws, "uploads/a.png")["status"] == "PROCESSED"
