@@ -11,52 +11,19 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus
 
+from fileproc_tools.inprocess import REGION, create_table, function_environment
+
 BUCKET = "fileproc-bench-uploads"
 TABLE = "fileproc-bench-files"
-REGION = "us-east-1"
 
-# What modules/compute gives every function (values of envs/sandbox.tfvars'
-# defaults), plus what Lambda itself sets. Tracing is Active in the stack.
+# What modules/compute gives every function, plus what Lambda itself sets.
+# Tracing is Active in the stack.
 FUNCTION_ENV = {
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
+    **function_environment(bucket=BUCKET, table=TABLE, environment="bench"),
     "AWS_ACCESS_KEY_ID": "bench",
     "AWS_SECRET_ACCESS_KEY": "bench",
     "AWS_LAMBDA_FUNCTION_NAME": "fileproc-bench-image",
     "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024",
-    "TABLE_NAME": TABLE,
-    "BUCKET_NAME": BUCKET,
-    "UPLOAD_PREFIX": "uploads/",
-    "DERIVED_PREFIX": "derived/",
-    "INDEX_ALL": "all-uploaded-index",
-    "INDEX_STATUS": "status-uploaded-index",
-    "INDEX_CATEGORY": "category-uploaded-index",
-    "INDEX_CATEGORY_STATUS": "category-status-uploaded-index",
-    "MAX_IMAGE_BYTES": str(50 * 1024**2),
-    "MAX_DOCUMENT_BYTES": str(100 * 1024**2),
-    "MAX_DATA_BYTES": str(5 * 1024**3),
-    "THUMBNAIL_MAX_PX": "256",
-    "IMAGE_MAX_PIXELS": "100000000",
-    "EXIF_INCLUDE_GPS": "false",
-    "TEXT_MAX_PAGES": "500",
-    "TEXT_MAX_CHARS": "1000000",
-    "PREVIEW_CHARS": "280",
-    "BEDROCK_ENABLED": "false",
-    "BEDROCK_MODEL_ID": "anthropic.claude-3-haiku-20240307-v1:0",
-    "BEDROCK_MAX_INPUT_CHARS": "20000",
-    "DOWNLOAD_URL_TTL_SECONDS": "900",
-    "UPLOAD_URL_TTL_SECONDS": "900",
-    "ALLOWED_ORIGINS": "*",
-    "POWERTOOLS_SERVICE_NAME": "fileproc-bench",
-    "POWERTOOLS_METRICS_NAMESPACE": "fileproc",
-    "ENVIRONMENT": "bench",
-}
-
-INDEXES = {
-    "all-uploaded-index": "listing",
-    "status-uploaded-index": "status",
-    "category-uploaded-index": "category",
-    "category-status-uploaded-index": "category_status",
 }
 
 
@@ -67,30 +34,6 @@ def use_function_env() -> None:
     os.environ["POWERTOOLS_TRACE_DISABLED"] = "true"
     os.environ.pop("AWS_ENDPOINT_URL", None)
     os.environ.pop("AWS_PROFILE", None)
-
-
-def create_table(client: Any) -> None:
-    client.create_table(
-        TableName=TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": "file_id", "AttributeType": "S"},
-            {"AttributeName": "uploaded_at", "AttributeType": "S"},
-            *({"AttributeName": pk, "AttributeType": "S"} for pk in INDEXES.values()),
-        ],
-        KeySchema=[{"AttributeName": "file_id", "KeyType": "HASH"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": index,
-                "KeySchema": [
-                    {"AttributeName": pk, "KeyType": "HASH"},
-                    {"AttributeName": "uploaded_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-            for index, pk in INDEXES.items()
-        ],
-    )
 
 
 @dataclass
@@ -111,7 +54,7 @@ def moto_stack() -> Iterator[Aws]:
         s3.create_bucket(Bucket=BUCKET)
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
         dynamodb = boto3.client("dynamodb", region_name=REGION)
-        create_table(dynamodb)
+        create_table(dynamodb, TABLE)
         yield Aws(s3=s3, dynamodb=dynamodb)
 
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from PIL import Image
 from PIL.ExifTags import IFD, Base
-from pypdf import PdfWriter
-from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+from fileproc_tools.pdfs import text_pdf
 
 SEED = 20241124
 MB = 1024 * 1024
@@ -135,38 +135,19 @@ def csv_path(directory: Path, size_bytes: int, kind: str, seed: int = SEED) -> P
     return directory / f"{kind}-{size_bytes}-{seed}.csv"
 
 
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-
-
 def report_pdf(pages: int, lines_per_page: int = 45, seed: int = SEED) -> bytes:
     """A text report of ``pages`` pages: Helvetica lines of words and numbers, compressed."""
     rng = random.Random(seed)
-    writer = PdfWriter()
-    font = writer._add_object(
-        DictionaryObject(
-            {
-                NameObject("/Type"): NameObject("/Font"),
-                NameObject("/Subtype"): NameObject("/Type1"),
-                NameObject("/BaseFont"): NameObject("/Helvetica"),
-                NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
-            }
-        )
-    )
-    resources = DictionaryObject({NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})})
+    texts = []
     for number in range(1, pages + 1):
-        page = writer.add_blank_page(612, 792)
-        operators = ["BT", "/F1 10 Tf", "14 TL", "60 750 Td", f"(Page {number}) Tj T*"]
+        lines = [f"Page {number}"]
         for _ in range(lines_per_page):
             words = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(8, 14)))
-            operators.append(f"({_escape(words)} {rng.randint(0, 10_000)}) Tj T*")
-        operators.append("ET")
-        content = DecodedStreamObject()
-        content.set_data("\n".join(operators).encode("cp1252"))
-        page[NameObject("/Contents")] = writer._add_object(content)
-        page[NameObject("/Resources")] = resources
-        page.compress_content_streams()
-    writer.add_metadata({"/Title": "Benchmark report", "/Author": "fileproc bench"})
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
+            lines.append(f"{words} {rng.randint(0, 10_000)}")
+        texts.append(lines)
+    return text_pdf(
+        texts,
+        metadata={"/Title": "Benchmark report", "/Author": "fileproc bench"},
+        font_size=10,
+        origin=(60, 750),
+    )

@@ -44,10 +44,10 @@ class LambdaRuntime:
 
     def env(self, *, with_bench: bool = False) -> dict[str, str]:
         """Lambda's environment and paths; ``with_bench`` adds this repository's bench
-        package (for bench.worker), after the Lambda paths."""
+        package (for bench.worker) and the tools it imports, after the Lambda paths."""
         paths = [self.function_dir, self.layer_dir, self.sdk_dir]
         if with_bench:
-            paths.append(REPO_ROOT)
+            paths += [REPO_ROOT, REPO_ROOT / "tools"]
         return {
             "PATH": os.environ.get("PATH", ""),
             **FUNCTION_ENV,

@@ -12,8 +12,8 @@ from typing import Any
 
 from PIL import Image
 from PIL.ExifTags import IFD, Base
-from pypdf import PdfWriter
-from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+from fileproc_tools.pdfs import text_pdf
 
 
 @dataclass(frozen=True)
@@ -56,31 +56,7 @@ def scan_jpeg() -> bytes:
 
 def report_pdf(pages: list[list[str]], title: str, author: str) -> bytes:
     """A PDF with real text (Helvetica) on each page, and document information."""
-    writer = PdfWriter()
-    font = writer._add_object(
-        DictionaryObject(
-            {
-                NameObject("/Type"): NameObject("/Font"),
-                NameObject("/Subtype"): NameObject("/Type1"),
-                NameObject("/BaseFont"): NameObject("/Helvetica"),
-            }
-        )
-    )
-    for lines in pages:
-        page = writer.add_blank_page(612, 792)
-        operators = ["BT", "/F1 12 Tf", "14 TL", "72 720 Td"]
-        operators += [f"({line}) Tj T*" for line in lines]
-        operators.append("ET")
-        content = DecodedStreamObject()
-        content.set_data("\n".join(operators).encode("ascii"))
-        page[NameObject("/Contents")] = writer._add_object(content)
-        page[NameObject("/Resources")] = DictionaryObject(
-            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})}
-        )
-    writer.add_metadata({"/Title": title, "/Author": author})
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
+    return text_pdf(pages, metadata={"/Title": title, "/Author": author}, font_size=12)
 
 
 NOTES_TXT = "Café crème, déjà vu.\nSecond line here\nthird\n"

@@ -8,7 +8,9 @@ from typing import Any
 import botocore.exceptions
 import pytest
 
+from fileproc.config import REQUIRED
 from fileproc.keys import EXTENSIONS
+from fileproc_tools.inprocess import INDEXES
 
 from .stack import DOCUMENT_TIMEOUT_SECONDS, MAX_RECEIVE_COUNT, OVERRIDES, Stack
 
@@ -16,43 +18,10 @@ pytestmark = pytest.mark.integration
 
 PROCESSORS = ("image", "document", "data")
 ROLES = (*PROCESSORS, "api")
-INDEXES = {  # docs/contracts.md: index name -> partition key; every one sorts by uploaded_at
-    "all-uploaded-index": "listing",
-    "status-uploaded-index": "status",
-    "category-uploaded-index": "category",
-    "category-status-uploaded-index": "category_status",
-}
 # modules/compute's defaults, which the sandbox keeps: (batch size, maximum concurrency).
 MAPPING_DEFAULTS = {"image": (5, 10), "document": (2, 5), "data": (1, 5)}
 # Every variable fileproc.config reads (docs/contracts.md), on every function.
-COMMON_ENVIRONMENT = [
-    "TABLE_NAME",
-    "BUCKET_NAME",
-    "UPLOAD_PREFIX",
-    "DERIVED_PREFIX",
-    "INDEX_ALL",
-    "INDEX_STATUS",
-    "INDEX_CATEGORY",
-    "INDEX_CATEGORY_STATUS",
-    "MAX_IMAGE_BYTES",
-    "MAX_DOCUMENT_BYTES",
-    "MAX_DATA_BYTES",
-    "THUMBNAIL_MAX_PX",
-    "IMAGE_MAX_PIXELS",
-    "EXIF_INCLUDE_GPS",
-    "TEXT_MAX_PAGES",
-    "TEXT_MAX_CHARS",
-    "PREVIEW_CHARS",
-    "BEDROCK_ENABLED",
-    "BEDROCK_MODEL_ID",
-    "BEDROCK_MAX_INPUT_CHARS",
-    "DOWNLOAD_URL_TTL_SECONDS",
-    "UPLOAD_URL_TTL_SECONDS",
-    "ALLOWED_ORIGINS",
-    "POWERTOOLS_SERVICE_NAME",
-    "POWERTOOLS_METRICS_NAMESPACE",
-    "ENVIRONMENT",
-]
+COMMON_ENVIRONMENT = [*REQUIRED, "BEDROCK_MODEL_ID"]
 
 
 def queue_arn(stack: Stack, url: str) -> str:

@@ -17,83 +17,30 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from fileproc_tools.inprocess import REGION, create_table, function_environment
+
 BUCKET = "fileproc-test-uploads"
 TABLE = "fileproc-test-files"
-REGION = "us-east-1"
 
 FUNCTION_ENV = {
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
+    **function_environment(
+        bucket=BUCKET,
+        table=TABLE,
+        environment="test",
+        allowed_origins="https://app.example.com,http://localhost:3000",
+    ),
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SECURITY_TOKEN": "testing",
     "AWS_SESSION_TOKEN": "testing",
-    "TABLE_NAME": TABLE,
-    "BUCKET_NAME": BUCKET,
-    "UPLOAD_PREFIX": "uploads/",
-    "DERIVED_PREFIX": "derived/",
-    "INDEX_ALL": "all-uploaded-index",
-    "INDEX_STATUS": "status-uploaded-index",
-    "INDEX_CATEGORY": "category-uploaded-index",
-    "INDEX_CATEGORY_STATUS": "category-status-uploaded-index",
-    "MAX_IMAGE_BYTES": str(50 * 1024**2),
-    "MAX_DOCUMENT_BYTES": str(100 * 1024**2),
-    "MAX_DATA_BYTES": str(5 * 1024**3),
-    "THUMBNAIL_MAX_PX": "256",
-    "IMAGE_MAX_PIXELS": "100000000",
-    "EXIF_INCLUDE_GPS": "false",
-    "TEXT_MAX_PAGES": "500",
-    "TEXT_MAX_CHARS": "1000000",
-    "PREVIEW_CHARS": "280",
-    "BEDROCK_ENABLED": "false",
-    "BEDROCK_MODEL_ID": "anthropic.claude-3-haiku-20240307-v1:0",
-    "BEDROCK_MAX_INPUT_CHARS": "20000",
-    "DOWNLOAD_URL_TTL_SECONDS": "900",
-    "UPLOAD_URL_TTL_SECONDS": "900",
-    "ALLOWED_ORIGINS": "https://app.example.com,http://localhost:3000",
-    "POWERTOOLS_SERVICE_NAME": "fileproc-test",
-    "POWERTOOLS_METRICS_NAMESPACE": "fileproc",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_DEV": "false",
-    "ENVIRONMENT": "test",
 }
 # Set at collection time, before any test module imports a handler. A real
 # endpoint must never be reached from the unit tests.
 os.environ.update(FUNCTION_ENV)
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
-
-INDEXES = {
-    "all-uploaded-index": "listing",
-    "status-uploaded-index": "status",
-    "category-uploaded-index": "category",
-    "category-status-uploaded-index": "category_status",
-}
-
-
-def create_table(client: Any, name: str = TABLE) -> None:
-    """The table exactly as modules/storage declares it (keys and indexes)."""
-    client.create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": "file_id", "AttributeType": "S"},
-            {"AttributeName": "uploaded_at", "AttributeType": "S"},
-            *({"AttributeName": pk, "AttributeType": "S"} for pk in INDEXES.values()),
-        ],
-        KeySchema=[{"AttributeName": "file_id", "KeyType": "HASH"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": index,
-                "KeySchema": [
-                    {"AttributeName": pk, "KeyType": "HASH"},
-                    {"AttributeName": "uploaded_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-            for index, pk in INDEXES.items()
-        ],
-    )
 
 
 @dataclass
@@ -113,7 +60,7 @@ def aws() -> Iterator[Aws]:
         s3.create_bucket(Bucket=BUCKET)
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
         dynamodb = boto3.client("dynamodb", region_name=REGION)
-        create_table(dynamodb)
+        create_table(dynamodb, TABLE)
         yield Aws(s3=s3, dynamodb=dynamodb, sqs=boto3.client("sqs", region_name=REGION))
 
 

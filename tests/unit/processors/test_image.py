@@ -11,9 +11,9 @@ from PIL import Image, ImageFile, JpegImagePlugin
 
 from fileproc.errors import ContentMismatch, Corrupt, DecompressionBomb, Unsupported
 from fileproc.processors import image
+from fileproc_tools.pdfs import text_pdf
 
 from . import images
-from .pdfs import make_pdf
 from .support import run
 
 
@@ -228,7 +228,7 @@ def test_pixel_limit_allows_an_image_at_the_limit() -> None:
 @pytest.mark.parametrize(
     ("extension", "data", "what"),
     [
-        (".jpg", make_pdf([["hello"]]), "a PDF document"),
+        (".jpg", text_pdf([["hello"]]), "a PDF document"),
         (".png", images.photo(40, 20), "a JPEG image"),
         (".jpeg", images.png_with_alpha(), "a PNG image"),
         (".jpg", b"<html><body>Not found</body></html>", "text"),

@@ -10,9 +10,9 @@ from pypdf import PageObject
 
 from fileproc.errors import ContentMismatch, Corrupt, Unsupported
 from fileproc.processors import document
+from fileproc_tools.pdfs import text_pdf
 
 from . import images
-from .pdfs import make_pdf
 from .support import run
 
 PAGES = [
@@ -31,7 +31,7 @@ METADATA = {
 
 
 def test_multi_page_pdf_text_metadata_and_artefact() -> None:
-    result = run(document.process, make_pdf(PAGES, metadata=METADATA), ".pdf")
+    result = run(document.process, text_pdf(PAGES, metadata=METADATA), ".pdf")
 
     text = result.text
     assert text is not None
@@ -66,13 +66,13 @@ def test_multi_page_pdf_text_metadata_and_artefact() -> None:
 
 
 def test_preview_is_short() -> None:
-    result = run(document.process, make_pdf(PAGES), ".pdf", preview_chars=20)
+    result = run(document.process, text_pdf(PAGES), ".pdf", preview_chars=20)
 
     assert result.metadata["preview"] == "Quarterly report Rev"
 
 
 def test_text_stops_at_the_page_limit() -> None:
-    result = run(document.process, make_pdf(PAGES), ".pdf", text_max_pages=2)
+    result = run(document.process, text_pdf(PAGES), ".pdf", text_max_pages=2)
 
     assert result.text is not None
     assert "Second page" in result.text
@@ -85,7 +85,7 @@ def test_text_stops_at_the_page_limit() -> None:
 def test_text_stops_at_the_character_limit() -> None:
     many = [[f"Page {number} says something long enough."] * 5 for number in range(40)]
 
-    result = run(document.process, make_pdf(many), ".pdf", text_max_chars=500)
+    result = run(document.process, text_pdf(many), ".pdf", text_max_chars=500)
 
     assert result.text is not None
     assert len(result.text) == 500
@@ -97,7 +97,7 @@ def test_text_stops_at_the_character_limit() -> None:
 
 
 def test_encrypted_pdf_without_the_password_is_processed_without_text() -> None:
-    data = make_pdf(PAGES, metadata=METADATA, user_password="s3cret")
+    data = text_pdf(PAGES, metadata=METADATA, user_password="s3cret")
 
     result = run(document.process, data, ".pdf")
 
@@ -119,7 +119,7 @@ def test_encrypted_pdf_without_the_password_is_processed_without_text() -> None:
 
 
 def test_encrypted_pdf_with_an_empty_user_password_is_read() -> None:
-    data = make_pdf(PAGES, metadata=METADATA, user_password="")
+    data = text_pdf(PAGES, metadata=METADATA, user_password="")
 
     result = run(document.process, data, ".pdf")
 
@@ -131,7 +131,7 @@ def test_encrypted_pdf_with_an_empty_user_password_is_read() -> None:
 
 
 def test_pdf_without_text_has_no_text_artefact() -> None:
-    result = run(document.process, make_pdf([[], []]), ".pdf")
+    result = run(document.process, text_pdf([[], []]), ".pdf")
 
     assert result.metadata["pages"] == 2
     assert result.metadata["characters"] == 0
@@ -142,7 +142,7 @@ def test_pdf_without_text_has_no_text_artefact() -> None:
 
 
 def test_pdf_without_information_dictionary() -> None:
-    data = make_pdf(PAGES)
+    data = text_pdf(PAGES)
     # pypdf always writes /Producer; drop the Info reference from the trailer.
     data = data.replace(b"/Info", b"/Xnfo")
 
@@ -154,7 +154,7 @@ def test_pdf_without_information_dictionary() -> None:
 
 
 def test_malformed_dates_read_as_absent() -> None:
-    data = make_pdf(PAGES, metadata={"/Title": "T", "/CreationDate": "yesterday"})
+    data = text_pdf(PAGES, metadata={"/Title": "T", "/CreationDate": "yesterday"})
 
     result = run(document.process, data, ".pdf")
 
@@ -163,7 +163,7 @@ def test_malformed_dates_read_as_absent() -> None:
 
 
 def test_header_after_leading_junk_is_accepted() -> None:
-    data = b"\x00" * 100 + make_pdf(PAGES)
+    data = b"\x00" * 100 + text_pdf(PAGES)
 
     result = run(document.process, data, ".pdf")
 
@@ -183,7 +183,7 @@ def test_one_failing_page_does_not_cost_the_others(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(PageObject, "extract_text", extract_text)
 
-    result = run(document.process, make_pdf(PAGES), ".pdf")
+    result = run(document.process, text_pdf(PAGES), ".pdf")
 
     assert result.metadata["page_errors"] == [2]
     assert result.text is not None
@@ -200,7 +200,7 @@ def test_one_failing_page_does_not_cost_the_others(monkeypatch: pytest.MonkeyPat
     ],
 )
 def test_damaged_pdf_is_corrupt(damage: object) -> None:
-    data = damage(make_pdf(PAGES))  # type: ignore[operator]
+    data = damage(text_pdf(PAGES))  # type: ignore[operator]
 
     with pytest.raises(Corrupt, match="damaged PDF"):
         run(document.process, data, ".pdf")
@@ -237,5 +237,5 @@ def test_document_module_loads_pypdf_only_for_a_pdf() -> None:
 
     assert loaded == "False False"
     # ...and a PDF still gets its text (the import happens on the first one).
-    result = run(document.process, make_pdf([["lazy import works"]]), ".pdf")
+    result = run(document.process, text_pdf([["lazy import works"]]), ".pdf")
     assert "lazy import works" in result.metadata["preview"]

@@ -8,9 +8,9 @@ import pytest
 
 from fileproc.errors import ContentMismatch, Corrupt
 from fileproc.processors import data, document, sniff
+from fileproc_tools.pdfs import text_pdf
 
 from . import images
-from .pdfs import make_pdf
 from .support import run
 
 
@@ -22,7 +22,7 @@ from .support import run
         (images.encode(images.halves(4, 4, images.RED, images.BLUE), "GIF"), "gif"),
         (images.encode(images.halves(4, 4, images.RED, images.BLUE), "WEBP"), "webp"),
         (images.encode(images.halves(4, 4, images.RED, images.BLUE), "TIFF"), "tiff"),
-        (make_pdf([["x"]]), "pdf"),
+        (text_pdf([["x"]]), "pdf"),
         (b"PK\x03\x04\x14\x00\x06\x00", "zip"),
         (b"\x1f\x8b\x08\x00\x00\x00", "gzip"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00", "ole"),
@@ -60,7 +60,7 @@ def test_identify_reads_only_the_start() -> None:
 
 
 def test_a_pdf_header_after_junk_is_a_pdf() -> None:
-    sniff.check(b"junk before the header\n%PDF-1.4\n" + make_pdf([["x"]]), ".pdf")
+    sniff.check(b"junk before the header\n%PDF-1.4\n" + text_pdf([["x"]]), ".pdf")
     sniff.check(b" " * 1000 + b"%PDF-1.4\n", ".pdf")
 
 
@@ -110,14 +110,14 @@ def test_describe(head: bytes, description: str) -> None:
 def test_check_accepts_matching_content() -> None:
     sniff.check(images.photo(20, 10), ".jpg")
     sniff.check(images.png_with_alpha(), ".png")
-    sniff.check(make_pdf([["x"]]), ".pdf")
+    sniff.check(text_pdf([["x"]]), ".pdf")
     sniff.check(b"a,b\n", ".csv")
     sniff.check(b"", ".txt")
 
 
 def test_check_names_what_the_content_really_is() -> None:
     with pytest.raises(ContentMismatch) as raised:
-        sniff.check(make_pdf([["x"]]), ".jpg")
+        sniff.check(text_pdf([["x"]]), ".jpg")
 
     assert str(raised.value) == (
         "content does not match extension: the .jpg file holds a PDF document"

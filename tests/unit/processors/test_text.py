@@ -10,9 +10,9 @@ import pytest
 from fileproc.errors import ContentMismatch
 from fileproc.processors import charset, document, plain_text
 from fileproc.processors.textstats import PreviewBuilder, TextCounter, preview, valid_unicode
+from fileproc_tools.pdfs import text_pdf
 
 from . import images
-from .pdfs import make_pdf
 from .support import OnceReader, run, settings
 
 FRENCH = (
@@ -119,7 +119,7 @@ def test_binary_data_is_not_text() -> None:
 
 @pytest.mark.parametrize(
     ("data", "what"),
-    [(make_pdf([["x"]]), "a PDF document"), (images.photo(40, 20), "a JPEG image")],
+    [(text_pdf([["x"]]), "a PDF document"), (images.photo(40, 20), "a JPEG image")],
 )
 def test_known_binary_format_as_text_is_a_mismatch(data: bytes, what: str) -> None:
     with pytest.raises(ContentMismatch, match=f"the .txt file holds {what}"):
