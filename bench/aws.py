@@ -3,15 +3,19 @@ and the table (as modules/storage declares them), and real-shaped S3 notificatio
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote_plus
 
-from fileproc_tools.inprocess import REGION, create_table, function_environment
+from fileproc_tools.inprocess import (
+    REGION,
+    create_table,
+    function_environment,
+    notification,
+    s3_record,
+)
 
 BUCKET = "fileproc-bench-uploads"
 TABLE = "fileproc-bench-files"
@@ -62,28 +66,14 @@ def created_notification(
     key: str, *, size: int, etag: str, version_id: str | None, sequencer: int
 ) -> str:
     """The SQS message body S3 sends for an ObjectCreated:Put (event structure 2.1)."""
-    obj: dict[str, Any] = {
-        "key": quote_plus(key, safe="/"),
-        "size": size,
-        "eTag": etag,
-        "sequencer": format(sequencer, "X").rjust(18, "0"),
-    }
-    if version_id is not None:
-        obj["versionId"] = version_id
-    record = {
-        "eventVersion": "2.1",
-        "eventSource": "aws:s3",
-        "awsRegion": REGION,
-        "eventTime": "2026-11-24T09:30:00.125Z",
-        "eventName": "ObjectCreated:Put",
-        "userIdentity": {"principalId": "AWS:AIDAJDPLRKLG7UEXAMPLE"},
-        "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-        "responseElements": {"x-amz-request-id": f"BENCH{sequencer:011X}", "x-amz-id-2": "bench"},
-        "s3": {
-            "s3SchemaVersion": "1.0",
-            "configurationId": "fileproc-uploads",
-            "bucket": {"name": BUCKET, "arn": f"arn:aws:s3:::{BUCKET}"},
-            "object": obj,
-        },
-    }
-    return json.dumps({"Records": [record]})
+    record = s3_record(
+        "ObjectCreated:Put",
+        BUCKET,
+        key,
+        sequencer=format(sequencer, "X").rjust(18, "0"),
+        size=size,
+        etag=etag,
+        version_id=version_id,
+        request_id=f"BENCH{sequencer:011X}",
+    )
+    return notification(record)

@@ -15,9 +15,9 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote_plus
 
-REGION = "us-east-1"
+from fileproc_tools.inprocess import REGION, s3_record
+
 QUEUE_ARN = f"arn:aws:sqs:{REGION}:123456789012:fileproc-test-image"
 
 # S3 sequencers are hex strings, increasing per key; about 18 digits in practice.
@@ -26,56 +26,6 @@ _SEQUENCERS = itertools.count(0x0055AED6DCD90281E5)
 
 def next_sequencer() -> str:
     return format(next(_SEQUENCERS), "X").rjust(18, "0")
-
-
-def s3_record(
-    event_name: str,
-    bucket: str,
-    key: str,
-    *,
-    sequencer: str | None,
-    size: int | None = None,
-    etag: str | None = None,
-    version_id: str | None = None,
-    event_time: str = "2026-11-24T09:30:00.125Z",
-) -> dict[str, Any]:
-    """One element of ``Records`` exactly as S3 writes it."""
-    obj: dict[str, Any] = {"key": quote_plus(key, safe="/")}
-    if size is not None:
-        obj["size"] = size
-    if etag is not None:
-        obj["eTag"] = etag
-    if version_id is not None:
-        obj["versionId"] = version_id
-    if sequencer is not None:
-        obj["sequencer"] = sequencer
-    return {
-        "eventVersion": "2.1",
-        "eventSource": "aws:s3",
-        "awsRegion": REGION,
-        "eventTime": event_time,
-        "eventName": event_name,
-        "userIdentity": {"principalId": "AWS:AIDAJDPLRKLG7UEXAMPLE"},
-        "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-        "responseElements": {
-            "x-amz-request-id": uuid.uuid4().hex[:16].upper(),
-            "x-amz-id-2": "vlR7PnpV2Ce81l0PRw6jlUpck7Jo5ZsQjryTjKlc5aLWGVHPZLj5NeC6qMa0emYB",
-        },
-        "s3": {
-            "s3SchemaVersion": "1.0",
-            "configurationId": "fileproc-uploads",
-            "bucket": {
-                "name": bucket,
-                "ownerIdentity": {"principalId": "A3NL1KOZZKExample"},
-                "arn": f"arn:aws:s3:::{bucket}",
-            },
-            "object": obj,
-        },
-    }
-
-
-def notification(*records: dict[str, Any]) -> str:
-    return json.dumps({"Records": list(records)})
 
 
 def s3_test_event_body(bucket: str) -> str:

@@ -4,9 +4,10 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from pipeline_events import notification, s3_record, s3_test_event_body
+from pipeline_events import s3_test_event_body
 
 from fileproc.events import InvalidMessage, parse_body
+from fileproc_tools.inprocess import notification, s3_record
 
 # The example of AWS's "Event message structure" page (structure 2.1), as S3 sends it.
 AWS_EXAMPLE = """{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-west-2",

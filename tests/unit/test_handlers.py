@@ -18,19 +18,14 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from conftest import Aws, FakeLambdaContext
-from pipeline_events import (
-    Uploads,
-    notification,
-    s3_test_event_body,
-    sqs_event,
-    sqs_message,
-)
+from pipeline_events import Uploads, s3_test_event_body, sqs_event, sqs_message
 from pipeline_fakes import FakeProcessor
 
 from fileproc.config import Settings
 from fileproc.keys import Category, file_id_for_key
 from fileproc.pipeline import Clients, DeadlineGuard, TimeBudget, make_sqs_handler
 from fileproc.records import Records
+from fileproc_tools.inprocess import notification
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
 

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError, ReadTimeoutError, ResponseStreaming
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 from conftest import Aws
-from pipeline_events import Uploads, notification, s3_record, s3_test_event_body
+from pipeline_events import Uploads, s3_test_event_body
 from pipeline_fakes import FakeProcessor, RaisingProcessor
 
 from fileproc.ai import SYSTEM_PROMPT
@@ -24,6 +24,7 @@ from fileproc.keys import Category, file_id_for_key
 from fileproc.pipeline import Clients, Outcome, handle_message, handle_record, human_size
 from fileproc.processors.base import Processor
 from fileproc.records import Records
+from fileproc_tools.inprocess import notification, s3_record
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
 PDF = b"%PDF-1.7\n" + b"1 0 obj\n<<>>\nendobj\n" * 10

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from conftest import Aws
-from pipeline_events import notification, s3_record
 
 from fileproc.events import parse_body
 from fileproc.records import (
@@ -21,6 +20,7 @@ from fileproc.records import (
     timestamp,
     to_dynamodb,
 )
+from fileproc_tools.inprocess import notification, s3_record
 
 FILE_ID = "0123456789abcdef0123456789abcdef"
 KEY = f"uploads/{FILE_ID}/holiday photo.jpg"

@@ -1,14 +1,18 @@
 """The deployed stack's shape for code run in-process with moto (unit tests, benchmarks).
 
 The environment modules/compute gives every function (docs/contracts.md, with the
-modules' default limits) and the files table as modules/storage declares it, in one
-place, so the unit tests and the benchmarks run the code under the same settings
-and against the same keys and indexes as a deployed function.
+modules' default limits), the files table as modules/storage declares it, and the
+S3 event notifications the bucket sends, in one place: the unit tests and the
+benchmarks run the code under the same settings, keys, indexes and event shapes
+as a deployed function.
 """
 
 from __future__ import annotations
 
+import json
+import uuid
 from typing import Any
+from urllib.parse import quote_plus
 
 REGION = "us-east-1"
 
@@ -80,3 +84,55 @@ def create_table(client: Any, name: str) -> None:
             for index, pk in INDEXES.items()
         ],
     )
+
+
+def s3_record(
+    event_name: str,
+    bucket: str,
+    key: str,
+    *,
+    sequencer: str | None,
+    size: int | None = None,
+    etag: str | None = None,
+    version_id: str | None = None,
+    event_time: str = "2026-11-24T09:30:00.125Z",
+    request_id: str | None = None,
+) -> dict[str, Any]:
+    """One element of ``Records`` exactly as S3 writes it (event structure 2.1)."""
+    obj: dict[str, Any] = {"key": quote_plus(key, safe="/")}
+    if size is not None:
+        obj["size"] = size
+    if etag is not None:
+        obj["eTag"] = etag
+    if version_id is not None:
+        obj["versionId"] = version_id
+    if sequencer is not None:
+        obj["sequencer"] = sequencer
+    return {
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": REGION,
+        "eventTime": event_time,
+        "eventName": event_name,
+        "userIdentity": {"principalId": "AWS:AIDAJDPLRKLG7UEXAMPLE"},
+        "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+        "responseElements": {
+            "x-amz-request-id": request_id or uuid.uuid4().hex[:16].upper(),
+            "x-amz-id-2": "vlR7PnpV2Ce81l0PRw6jlUpck7Jo5ZsQjryTjKlc5aLWGVHPZLj5NeC6qMa0emYB",
+        },
+        "s3": {
+            "s3SchemaVersion": "1.0",
+            "configurationId": "fileproc-uploads",
+            "bucket": {
+                "name": bucket,
+                "ownerIdentity": {"principalId": "A3NL1KOZZKExample"},
+                "arn": f"arn:aws:s3:::{bucket}",
+            },
+            "object": obj,
+        },
+    }
+
+
+def notification(*records: dict[str, Any]) -> str:
+    """The body S3 sends to a queue: a notification holding ``records``."""
+    return json.dumps({"Records": list(records)})
