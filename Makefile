@@ -41,8 +41,8 @@ build: venv ## Build build/function.zip and the layer zip for ENV's runtime and 
 .PHONY: fmt
 fmt: venv ## Format Terraform and Python
 	terraform fmt -recursive
-	$(VENV)/bin/ruff format lambda_src tools tests bench
-	$(VENV)/bin/ruff check --fix lambda_src tools tests bench
+	$(VENV)/bin/ruff format lambda_src cli sandbox tools tests bench
+	$(VENV)/bin/ruff check --fix lambda_src cli sandbox tools tests bench
 
 .PHONY: lint
 lint: venv ## terraform fmt/validate, checkov, ruff, mypy
@@ -57,8 +57,8 @@ test: venv ## The test command: unit, Terraform plan and sandbox integration tes
 	$(PY) -m pytest --cov --cov-report=term --cov-fail-under=90 tests
 
 .PHONY: test-unit
-test-unit: venv ## Unit tests of the Lambda package (moto in-process)
-	$(PY) -m pytest --cov --cov-report=term tests/unit
+test-unit: venv ## Unit tests: the Lambda package (moto in-process), the CLI, the tooling
+	$(PY) -m pytest --cov --cov-report=term tests/unit tests/cli tests/tools
 
 .PHONY: test-terraform
 test-terraform: venv ## Offline tftest plans of the root for every environment
@@ -90,15 +90,15 @@ outputs: venv ## Write ENV's flat outputs JSON (.sandbox/outputs-<env>.json)
 
 .PHONY: sandbox-up
 sandbox-up: venv ## Start the local AWS sandbox in the background (idempotent)
-	$(PY) -m fileproc_tools.sandbox up
+	$(PY) -m fileproc_sandbox up
 
 .PHONY: sandbox-down
 sandbox-down: venv ## Stop the sandbox and everything it started
-	$(PY) -m fileproc_tools.sandbox down
+	$(PY) -m fileproc_sandbox down
 
 .PHONY: sandbox-status
 sandbox-status: venv ## Show whether the sandbox is running and where
-	$(PY) -m fileproc_tools.sandbox status
+	$(PY) -m fileproc_sandbox status
 
 .PHONY: demo
 demo: venv ## The whole pipeline on the local sandbox: deploy, upload one file of each kind, show the records

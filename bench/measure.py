@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# The project's Python packages: the Lambda package, the CLI, the sandbox, the tooling.
+SOURCE_DIRS = ("lambda_src", "cli", "sandbox", "tools")
 
 
 @dataclass
@@ -118,7 +120,7 @@ class WorkerError(RuntimeError):
 
 def python_path(extra: Sequence[Path] = ()) -> str:
     """bench and fileproc importable, as in the project venv, plus ``extra`` after them."""
-    paths = [REPO_ROOT, REPO_ROOT / "lambda_src", *extra]
+    paths = [REPO_ROOT, *(REPO_ROOT / part for part in SOURCE_DIRS), *extra]
     return os.pathsep.join(str(path) for path in paths)
 
 

@@ -47,7 +47,7 @@ class LambdaRuntime:
         package (for bench.worker) and the tools it imports, after the Lambda paths."""
         paths = [self.function_dir, self.layer_dir, self.sdk_dir]
         if with_bench:
-            paths += [REPO_ROOT, REPO_ROOT / "tools"]
+            paths += [REPO_ROOT, *(REPO_ROOT / part for part in ("tools", "cli", "sandbox"))]
         return {
             "PATH": os.environ.get("PATH", ""),
             **FUNCTION_ENV,
@@ -65,7 +65,7 @@ _prepared: dict[tuple[Path, float, float], LambdaRuntime] = {}
 
 def prepare(ctx: Context) -> LambdaRuntime:
     """Unpack the zips (building them first if there are none); again when rebuilt."""
-    from fileproc_tools.runner import Runtimes
+    from fileproc_sandbox.lambda_runner import Runtimes
 
     function_zip, layer = BUILD_DIR / "function.zip", layer_zip(ENV)
     if not (function_zip.exists() and layer.exists()):

@@ -4,7 +4,7 @@ The sandbox runs on its own ports and state directory (build/bench/sandbox),
 so a developer's sandbox is left alone; it is stopped first (fresh) and at
 the end. End to end: for each file, the time from ``POST /files`` (upload
 through the API's presigned POST) until ``GET /files/{id}`` shows PROCESSED,
-polled every 50 ms, with fileproc_tools.cli (what the ``fileproc`` command
+polled every 50 ms, with fileproc_cli (what the ``fileproc`` command
 uses). Files: small photos, CSVs and text files in turn, one at a time.
 """
 
@@ -52,7 +52,7 @@ def run(ctx: Context) -> list[Figure]:
     if not ctx.sandbox:
         return []
     env = _env(ctx)
-    sandbox = [sys.executable, "-m", "fileproc_tools.sandbox"]
+    sandbox = [sys.executable, "-m", "fileproc_sandbox"]
     subprocess.run([*sandbox, "down"], cwd=REPO_ROOT, env=env, capture_output=True, check=False)
     try:
         ctx.say(f"sandbox: fresh make deploy ENV=sandbox on port {PORT}")
@@ -109,7 +109,7 @@ def _samples(directory: Path) -> list[Path]:
 
 
 def _end_to_end(ctx: Context, env: dict[str, str]) -> list[float]:
-    from fileproc_tools.cli import ApiClient, resolve, upload, wait
+    from fileproc_cli import ApiClient, resolve, upload, wait
 
     samples = _samples(ctx.work_dir / "e2e")
     previous = os.environ.get("FILEPROC_SANDBOX_DIR")

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import tftest
 
-from fileproc_tools import sandbox, terraform
+import fileproc_sandbox as sandbox
+from fileproc_tools import terraform
 
 from .stack import ENV, OVERRIDES, STATE_KEY, Stack, build_zips, free_port, terraform_binary
 

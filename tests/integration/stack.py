@@ -23,8 +23,10 @@ import requests
 import tftest
 from botocore.config import Config
 
-from fileproc_tools import build, outputs, sandbox
-from fileproc_tools.sandbox import credentials
+import fileproc_sandbox as sandbox
+from fileproc_cli import outputs
+from fileproc_sandbox import credentials
+from fileproc_tools import build
 
 ENV = "sandbox"
 STATE_KEY = "integration-tests/terraform.tfstate"

@@ -1,4 +1,4 @@
-"""The sandbox's test-only fault injection (fileproc_tools.sandbox.faults) does what the retry
+"""The sandbox's test-only fault injection (fileproc_sandbox.faults) does what the retry
 tests rely on: one object's GETs fail with the S3 error asked for, nothing else does, and
 lifting the fault restores it."""
 
@@ -8,7 +8,7 @@ import botocore.config
 import botocore.exceptions
 import pytest
 
-from fileproc_tools.sandbox import faults
+from fileproc_sandbox import faults
 
 from .stack import Stack
 

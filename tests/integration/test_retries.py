@@ -2,7 +2,7 @@
 the CLI's redrive, and a late duplicate of its notification that changes nothing.
 
 The transient failure is real AWS behaviour made on purpose: the sandbox answers every
-GetObject of that one file with 503 SlowDown (fileproc_tools.sandbox.faults, a test-only
+GetObject of that one file with 503 SlowDown (fileproc_sandbox.faults, a test-only
 control of the emulator) until the fault is lifted. Neither the code nor the modules know.
 """
 
@@ -16,9 +16,8 @@ from urllib.parse import unquote_plus
 
 import pytest
 
-from fileproc_tools import outputs
-from fileproc_tools.cli import queue_pairs, redrive, sqs_client
-from fileproc_tools.sandbox import faults
+from fileproc_cli import outputs, queue_pairs, redrive, sqs_client
+from fileproc_sandbox import faults
 
 from . import samples
 from .stack import DOCUMENT_TIMEOUT_SECONDS, ENV, MAX_RECEIVE_COUNT, Stack, Ticket

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from sandbox_helpers import ROLE_POLICY, Queue, Sandbox, free_port, unique, zip_of
 
-from fileproc_tools import sandbox
+import fileproc_sandbox as sandbox
 
 
 @pytest.fixture(scope="session")

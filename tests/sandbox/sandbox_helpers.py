@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
-from fileproc_tools import sandbox
+import fileproc_sandbox as sandbox
 
 REGION = "us-east-1"
 ROLE_POLICY = json.dumps(

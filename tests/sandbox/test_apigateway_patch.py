@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from fileproc_tools.sandbox.apigateway_patch import (
+from fileproc_sandbox.apigateway_patch import (
     MapOf,
     PatchError,
     SetOf,

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sandbox_helpers import ROLE_POLICY, Sandbox, free_port, unique, wait_for, zip_of
 
-from fileproc_tools import sandbox
-from fileproc_tools.sandbox.control import port_taken
+import fileproc_sandbox as sandbox
+from fileproc_sandbox.control import port_taken
 
 pytestmark = pytest.mark.slow
 

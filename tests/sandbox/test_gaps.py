@@ -21,8 +21,8 @@ import requests
 from botocore.exceptions import ClientError
 from sandbox_helpers import Queue, Sandbox, drain, unique, zip_of
 
-from fileproc_tools.sandbox.gaps import post_policy_violation
-from fileproc_tools.sandbox.policy import condition_holds, evaluate_bucket_policy
+from fileproc_sandbox.gaps import post_policy_violation
+from fileproc_sandbox.policy import condition_holds, evaluate_bucket_policy
 
 TLS_ONLY = {
     "Sid": "DenyInsecureTransport",

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from fileproc_tools import outputs, terraform
+from fileproc_cli import outputs
+from fileproc_tools import terraform
 
 TERRAFORM_OUTPUT = {
     "api_url": {"value": "https://abc123.execute-api.us-east-1.amazonaws.com/v1", "type": "string"},

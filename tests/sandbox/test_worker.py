@@ -1,4 +1,4 @@
-"""One execution environment (runner.Worker + lambda_bootstrap.py), without a sandbox.
+"""One execution environment (lambda_runner.Worker + lambda_bootstrap.py), without a sandbox.
 
 The handler runs in its own process under the runtime's interpreter; these
 tests check what a function sees and how errors, timeouts and crashes come back.
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sandbox_helpers import zip_of
 
-from fileproc_tools.runner import (
+from fileproc_sandbox.lambda_runner import (
     CodeCache,
     CodeIntegrityError,
     FunctionConfig,

@@ -56,7 +56,7 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
-from fileproc_tools.runner import find_interpreter, interpreter_variable
+from fileproc_sandbox.lambda_runner import find_interpreter, interpreter_variable
 from fileproc_tools.tfconfig import REPO_ROOT
 
 LAMBDA_SRC = REPO_ROOT / "lambda_src"

@@ -29,13 +29,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from fileproc_tools import build, outputs, runner, sandbox, terraform
-from fileproc_tools.cli import ApiClient, ApiConfig, CliError, upload, wait_all
-from fileproc_tools.cli.config import display_path
-from fileproc_tools.cli.progress import Progress, elapsed
-from fileproc_tools.cli.render import human_size, records_table
+import fileproc_sandbox as sandbox
+from fileproc_cli import ApiClient, ApiConfig, CliError, outputs, upload, wait_all
+from fileproc_cli.config import display_path
+from fileproc_cli.progress import Progress, elapsed
+from fileproc_cli.render import human_size, records_table
+from fileproc_sandbox import lambda_runner
+from fileproc_sandbox.control import DEFAULT_PORT
+from fileproc_tools import build, terraform
 from fileproc_tools.samples import SAMPLES, SAMPLES_DIR
-from fileproc_tools.sandbox.control import DEFAULT_PORT
 
 ENV = terraform.SANDBOX
 PROCESSING_TIMEOUT_SECONDS = 180.0
@@ -242,12 +244,12 @@ def run(timeout: float, out: TextIO) -> int:
         progress.note(f"   {text} ({elapsed(time.monotonic() - since)})")
 
     runtime = build.target_for_env(ENV).runtime
-    if runner.find_interpreter(runtime) is None:
+    if lambda_runner.find_interpreter(runtime) is None:
         raise DemoError(
             f"the sandbox runs the functions with {runtime} (envs/{ENV}.tfvars), and this "
             f"machine has no {runtime.replace('python', 'Python ')}: install it (e.g. `pyenv "
             f"install {runtime.removeprefix('python')}`) or set "
-            f"{runner.interpreter_variable(runtime)} to its interpreter"
+            f"{lambda_runner.interpreter_variable(runtime)} to its interpreter"
         )
 
     since = step("1/5 sandbox")

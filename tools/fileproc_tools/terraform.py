@@ -37,14 +37,15 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from fileproc_tools import outputs
-from fileproc_tools.sandbox import SandboxError, credentials
-from fileproc_tools.sandbox.credentials import FAKE_CREDENTIALS
+from fileproc_cli import outputs
+from fileproc_sandbox import ENV_NAME as SANDBOX_ENV
+from fileproc_sandbox import SandboxError, credentials
+from fileproc_sandbox.credentials import FAKE_CREDENTIALS
 from fileproc_tools.tfconfig import terraform_env
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENVS_DIR = REPO_ROOT / "envs"
-SANDBOX = "sandbox"
+SANDBOX = SANDBOX_ENV
 # The state bucket names in envs/<env>.backend.hcl start so until a user sets theirs.
 PLACEHOLDER_PREFIX = "CHANGE-ME"
 # Settings of the caller's shell that would send a sandbox run elsewhere.
@@ -140,7 +141,7 @@ def target(env: str) -> Target:
         if not (ENVS_DIR / f"{env}.backend.hcl").exists():
             raise TerraformError(f"no envs/{env}.backend.hcl")
         return Target(env)
-    from fileproc_tools import sandbox
+    import fileproc_sandbox as sandbox
 
     endpoint = sandbox.ensure_up()
     found = Target(env, endpoint=endpoint, api_endpoint=sandbox.api_endpoint_url())

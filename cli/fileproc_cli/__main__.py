@@ -1,0 +1,5 @@
+import sys
+
+from fileproc_cli.main import main
+
+sys.exit(main())
