@@ -1,10 +1,8 @@
 data "aws_partition" "current" {}
 
-data "aws_region" "current" {}
-
 locals {
   partition   = data.aws_partition.current.partition
-  region      = data.aws_region.current.name
+  region      = var.region
   kms_key_arn = var.kms_key == null ? null : var.kms_key.arn
 
   # The API of docs/contracts.md; every route is a Lambda proxy integration

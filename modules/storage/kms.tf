@@ -1,6 +1,6 @@
 locals {
   partition = data.aws_partition.current.partition
-  region    = data.aws_region.current.name
+  region    = var.region
   logs_arn  = "arn:${local.partition}:logs:${local.region}:${var.account_id}:log-group"
 }
 
@@ -68,27 +68,23 @@ data "aws_iam_policy_document" "key" {
     }
   }
 
-  # S3 sends the bucket's event notifications to the (encrypted) queues.
+  # S3 sends the bucket's event notifications to the (encrypted) queues. This
+  # is AWS's documented statement for S3 notifications to an encrypted SQS
+  # queue, without conditions: S3 checks the destination with a test message
+  # when the notification configuration is put, and nothing documents that the
+  # KMS calls it makes then carry aws:SourceArn/aws:SourceAccount. If they do
+  # not, a condition here makes S3 refuse the whole configuration ("Unable to
+  # validate the following destination configurations"). The queue policy
+  # (modules/compute/queues.tf: this bucket and this account only) is what
+  # limits who can send; S3 can use the key for nothing else of this stack.
   statement {
-    sid       = "S3NotificationsFromThisBucket"
+    sid       = "S3NotificationsToEncryptedQueues"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = ["*"]
 
     principals {
       type        = "Service"
       identifiers = ["s3.amazonaws.com"]
-    }
-
-    condition {
-      test     = "ArnEquals"
-      variable = "aws:SourceArn"
-      values   = [local.bucket_arn]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [var.account_id]
     }
   }
 

@@ -20,6 +20,19 @@ variable "account_id" {
   }
 }
 
+# A variable, not data.aws_region: hashicorp/aws 6 deprecates its `name`, and
+# 5.100 has no `region` attribute to replace it with.
+variable "region" {
+  description = "AWS region of this module's provider (the root passes its `region`), for the exact ARNs in its policies."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))
+    error_message = "region must be an AWS region name such as \"us-east-1\", the region of the module's provider."
+  }
+}
+
 variable "force_destroy" {
   description = "Let `terraform destroy` delete the bucket with its objects (and the backup vault with its recovery points). Never in prod."
   type        = bool
