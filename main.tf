@@ -78,6 +78,7 @@ module "api" {
     burst_limit = var.api.throttle_burst_limit
   }
   quota                       = var.api.quota
+  external_api_key_id         = var.api.external_api_key_id
   logging_level               = var.api.logging_level
   manage_account_logging_role = var.api.manage_account_logging_role
   log_retention_days          = var.log_retention_days

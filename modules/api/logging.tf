@@ -3,6 +3,7 @@ locals {
 }
 
 resource "aws_cloudwatch_log_group" "access" {
+  #checkov:skip=CKV_AWS_338:Retention is a variable (log_retention_days: 7 days by default, 90 in prod), as for the function log groups; a year of access logs is a cost decision per environment
   name              = "/aws/apigateway/${var.name_prefix}-api/access"
   retention_in_days = var.log_retention_days
   kms_key_id        = local.kms_key_arn
@@ -11,6 +12,7 @@ resource "aws_cloudwatch_log_group" "access" {
 # API Gateway would create this group itself, kept forever; created here it
 # gets the retention and the key.
 resource "aws_cloudwatch_log_group" "execution" {
+  #checkov:skip=CKV_AWS_338:Retention is a variable (log_retention_days: 7 days by default, 90 in prod), as for the function log groups; a year of execution logs is a cost decision per environment
   name              = "API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.this.id}/${var.stage_name}"
   retention_in_days = var.log_retention_days
   kms_key_id        = local.kms_key_arn

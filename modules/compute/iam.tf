@@ -10,9 +10,12 @@ locals {
   artefact_writers = toset(["image", "document"])
   encrypting_roles = setunion(local.artefact_writers, ["api"])
 
-  # A cross-region inference profile id ("us.anthropic...") needs the profile
-  # and its foundation model in every region the profile may route to.
-  bedrock_is_profile = can(regex("^(us|eu|apac|us-gov|global)\\.", var.bedrock.model_id))
+  # A cross-Region inference profile id ("us.anthropic...") needs the profile
+  # and its foundation model in every region the profile may route to (a
+  # global profile's model ARN has no region at all, which "*" also matches).
+  # The prefixes are AWS's system-defined profiles: geographic (us, us-gov, eu,
+  # apac, jp, au) and global.
+  bedrock_is_profile = can(regex("^(us|us-gov|eu|apac|jp|au|global)\\.", var.bedrock.model_id))
   bedrock_resources = local.bedrock_is_profile ? [
     "arn:${local.partition}:bedrock:${local.region}:${var.account_id}:inference-profile/${var.bedrock.model_id}",
     "arn:${local.partition}:bedrock:*::foundation-model/${join(".", slice(split(".", var.bedrock.model_id), 1, length(split(".", var.bedrock.model_id))))}",

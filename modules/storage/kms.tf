@@ -6,8 +6,8 @@ locals {
 
 # In a key policy "Resource" is always "*": it means this key and nothing else.
 data "aws_iam_policy_document" "key" {
-  #checkov:skip=CKV_AWS_109:A key policy: "*" as resource means this key only; the account statement delegates to IAM, which grants each role Decrypt/GenerateDataKey on this key
-  #checkov:skip=CKV_AWS_111:A key policy: "*" as resource means this key only; the service statements are limited to this stack's function and access log groups plus the account's API Gateway execution log groups in this region, this bucket's notifications and CloudWatch alarms
+  #checkov:skip=CKV_AWS_109:A key policy: "*" as resource means this key only; the account statement delegates to IAM, which grants each role Decrypt (and GenerateDataKey where it encrypts) on this key
+  #checkov:skip=CKV_AWS_111:A key policy: "*" as resource means this key only; the service statements are limited to this stack's function and access log groups plus the account's API Gateway execution log groups in this region, S3 notifications to the encrypted queues (whose policies admit this bucket only) and CloudWatch alarms
   #checkov:skip=CKV_AWS_356:A key policy: "*" is the only resource a key policy can name (the key itself)
   # The account's IAM policies decide who else may use the key (each function
   # role gets Decrypt/GenerateDataKey on this key only). The actions are listed

@@ -28,8 +28,8 @@ from pathlib import Path
 from fileproc_tools.tfconfig import REPO_ROOT, terraform_env
 
 PYTHON_PATHS = ("lambda_src", "cli", "sandbox", "tools", "tests", "bench")
-# Not the project's Terraform: the venv and the build outputs.
-CHECKOV_SKIP_PATHS = (".venv", "build")
+# Not the project's Terraform: the venvs and the build outputs.
+CHECKOV_SKIP_PATHS = (".venv", ".venv-checkov", "build")
 LINT_DATA_DIR = Path("build") / "lint"
 SKIP_COMMENT = re.compile(r"checkov:skip=([A-Z0-9_]+)(?::([^\n]*))?")
 # checkov lives in a venv of its own (`make lint` creates it): it pins boto3 and
