@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from tfplan import Plan, Statement, statements
+from tfplan import Plan, Scenario, Statement, Workspace, statements
 
 pytestmark = pytest.mark.terraform
 
@@ -247,6 +247,30 @@ def test_bedrock_only_for_documents_only_on_the_model(variant: Plan) -> None:
     )
     for role in ("image", "data", "api"):
         assert not any("bedrock" in a for actions, _ in roles[role].values() for a in actions), role
+
+
+# A geographic profile of one of the newer geographies (Japan): recognised as a
+# profile, so the role gets the profile in its region and the model wherever
+# the profile routes, not a foundation model of the source region only.
+JAPAN_PROFILE = Scenario(
+    "envs/dev.tfvars",
+    {
+        "region": "ap-northeast-1",
+        "bedrock": {"enabled": True, "model_id": "jp.anthropic.claude-haiku-4-5-20251001-v1:0"},
+    },
+)
+
+
+def test_every_geography_of_inference_profiles_is_recognised(workspace: Workspace) -> None:
+    roles = _role_statements(workspace.plan(JAPAN_PROFILE))
+    model = "anthropic.claude-haiku-4-5-20251001-v1:0"
+    assert roles["document"]["SummariseWithBedrock"] == (
+        {"bedrock:InvokeModel"},
+        {
+            f"arn:aws:bedrock:ap-northeast-1:111111111111:inference-profile/jp.{model}",
+            f"arn:aws:bedrock:*::foundation-model/{model}",
+        },
+    )
 
 
 def test_no_bedrock_when_it_is_off(all_plans: dict[str, Plan]) -> None:
