@@ -31,6 +31,7 @@ from fileproc_sandbox.gaps import (
     LAYER_PATH,
     apply_gap_fixes,
     fix_lambda_invoke,
+    keep_form_body,
     stored_code,
 )
 from fileproc_sandbox.policy import ACCOUNT_ID
@@ -67,6 +68,7 @@ class SandboxApp:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_sandbox/"):
             return self._own(path, environ, start_response)
+        keep_form_body(environ)  # GAP 18 reads the order of a form's parts
         token = CURRENT_REQUEST.set(environ)
         try:
             return self._moto(environ, start_response)
