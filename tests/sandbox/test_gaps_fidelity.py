@@ -3,6 +3,8 @@ sandbox/gaps.py), checked on a live sandbox."""
 
 from __future__ import annotations
 
+import base64
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -11,6 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
+import requests
 from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.dynamodb.models import DynamoDBBackend
@@ -157,3 +160,134 @@ def test_versioned_updates_never_go_back(box: Sandbox, table: str) -> None:
         race(WRITERS, update)
         stored = clients[0].get_item(TableName=table, Key={"pk": {"S": key}}, ConsistentRead=True)
         assert stored["Item"]["version"]["N"] == str(WRITERS), f"round {round_}"
+
+
+# ---------------------------------------------------------------- GAP 18: POST signatures
+
+
+@pytest.fixture
+def post_bucket(box: Sandbox) -> str:
+    bucket = unique("signed")
+    box.client("s3").create_bucket(Bucket=bucket)
+    return bucket
+
+
+def signed_post(box: Sandbox, bucket: str, **client: str) -> dict[str, Any]:
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=box.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=client.get("key", "test"),
+        aws_secret_access_key=client.get("secret", "test"),
+    )
+    post: dict[str, Any] = s3.generate_presigned_post(
+        Bucket=bucket,
+        Key="uploads/one/photo.png",
+        Fields={"Content-Type": "image/png"},
+        Conditions=[{"Content-Type": "image/png"}, ["content-length-range", 1, 10]],
+        ExpiresIn=60,
+    )
+    return post
+
+
+def multipart(parts: list[tuple[str, bytes]]) -> tuple[bytes, str]:
+    """A multipart/form-data body with its parts in exactly this order."""
+    boundary = "sandbox-boundary-7d1"
+    chunks = []
+    for name, value in parts:
+        filename = '; filename="photo.png"' if name == "file" else ""
+        disposition = f'Content-Disposition: form-data; name="{name}"{filename}'
+        chunks.append(f"--{boundary}\r\n{disposition}\r\n\r\n".encode() + value + b"\r\n")
+    body = b"".join(chunks) + f"--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def post_form(url: str, parts: list[tuple[str, bytes]]) -> requests.Response:
+    body, content_type = multipart(parts)
+    return requests.post(url, data=body, headers={"Content-Type": content_type}, timeout=30)
+
+
+def test_a_tampered_policy_is_refused(box: Sandbox, post_bucket: str) -> None:
+    post = signed_post(box, post_bucket)
+    policy = json.loads(base64.b64decode(post["fields"]["policy"]))
+    policy["conditions"] = [c for c in policy["conditions"] if "content-length-range" not in c]
+    policy["conditions"].append(["content-length-range", 1, 1_000_000])
+    tampered = {**post["fields"], "policy": base64.b64encode(json.dumps(policy).encode()).decode()}
+
+    reply = requests.post(post["url"], data=tampered, files={"file": b"x" * 500}, timeout=30)
+
+    assert reply.status_code == 403
+    assert "<Code>SignatureDoesNotMatch</Code>" in reply.text
+    with pytest.raises(ClientError):
+        box.client("s3").head_object(Bucket=post_bucket, Key="uploads/one/photo.png")
+
+
+def test_a_signature_made_with_another_secret_is_refused(box: Sandbox, post_bucket: str) -> None:
+    post = signed_post(box, post_bucket, key="test", secret="not-the-secret")
+    reply = requests.post(post["url"], data=post["fields"], files={"file": b"x"}, timeout=30)
+    assert reply.status_code == 403
+    assert "<Code>SignatureDoesNotMatch</Code>" in reply.text
+
+
+def test_an_iam_users_key_signs_with_its_own_secret(box: Sandbox, post_bucket: str) -> None:
+    iam = box.client("iam")
+    user = unique("uploader")
+    iam.create_user(UserName=user)
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    post = signed_post(box, post_bucket, key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    reply = requests.post(post["url"], data=post["fields"], files={"file": b"x"}, timeout=30)
+    assert reply.status_code == 204, reply.text
+
+
+def test_the_file_must_come_after_the_fields(box: Sandbox, post_bucket: str) -> None:
+    post = signed_post(box, post_bucket)
+    fields = [(name, value.encode()) for name, value in post["fields"].items()]
+
+    file_first = post_form(post["url"], [("file", b"12345"), *fields])
+    assert file_first.status_code == 400
+    assert "<Code>InvalidArgument</Code>" in file_first.text
+    assert "check the order of the fields" in file_first.text
+
+    # A field after the file is ignored, as S3 does: here the signed Content-Type.
+    late_type = [f for f in fields if f[0] != "Content-Type"]
+    after = post_form(post["url"], [*late_type, ("file", b"12345"), ("Content-Type", b"image/png")])
+    assert after.status_code == 403
+    assert "Policy Condition failed" in after.text
+
+    in_order = post_form(post["url"], [*fields, ("file", b"12345")])
+    assert in_order.status_code == 204, in_order.text
+    head = box.client("s3").head_object(Bucket=post_bucket, Key="uploads/one/photo.png")
+    assert (head["ContentLength"], head["ContentType"]) == (5, "image/png")
+
+
+# ---------------------------------------------------------------- GAP 19: response overrides
+
+
+def test_a_presigned_get_honours_response_overrides(box: Sandbox) -> None:
+    bucket = unique("dl")
+    s3 = box.client("s3")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="t/report.txt", Body=b"hello", ContentType="text/plain")
+    url = s3.generate_presigned_url(
+        "get_object",
+        Params={
+            "Bucket": bucket,
+            "Key": "t/report.txt",
+            "ResponseContentDisposition": 'attachment; filename="report.txt"',
+            "ResponseContentType": "application/octet-stream",
+        },
+        ExpiresIn=60,
+    )
+    reply = requests.get(url, timeout=30)
+    assert reply.status_code == 200
+    assert reply.content == b"hello"
+    assert reply.headers["Content-Disposition"] == 'attachment; filename="report.txt"'
+    assert reply.headers["Content-Type"] == "application/octet-stream"
+    plain = requests.get(
+        s3.generate_presigned_url(
+            "get_object", Params={"Bucket": bucket, "Key": "t/report.txt"}, ExpiresIn=60
+        ),
+        timeout=30,
+    )
+    assert plain.headers["Content-Type"] == "text/plain"
+    assert "Content-Disposition" not in plain.headers
