@@ -16,6 +16,7 @@ import os
 import signal
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,9 @@ class Sandbox:
         self.endpoint = f"http://{host}:{port}"
         apply_gap_fixes(self.endpoint)
         self.started = time.time()
+        # Drawn at each start: a deployment records it, so that its outputs can be told
+        # stale once this sandbox (and all that was deployed to it) is gone.
+        self.start_id = uuid.uuid4().hex
         self.api_port = api_port
         self.logs = lambda_runner.CloudWatchLogs(self.endpoint)
         self.lambda_service = lambda_runner.LambdaService(self.endpoint, Path(state_dir), self.logs)
@@ -131,6 +135,7 @@ class Sandbox:
             "endpoint": self.endpoint,
             "api_endpoint": self.front.url,
             "uptime_seconds": round(time.time() - self.started, 1),
+            "start_id": self.start_id,
             "event_source_mappings": [m.__dict__ for m in self.event_sources.mappings],
         }
 
