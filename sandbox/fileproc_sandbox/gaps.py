@@ -80,6 +80,12 @@ GAP 18 Presigned POST: moto checks no signature (a tampered policy was stored) a
 GAP 19 Presigned GET ignores the response-content-disposition (and -type,
        -cache-control...) overrides, so a download link named no file; the sandbox
        applies them as S3 does (to signed requests only).
+GAP 20 CORS: moto's server answers every request of every service with
+       Access-Control-Allow-Origin: * (flask-cors), whatever a bucket's CORS rules
+       say, so a page of any origin could read S3's answers; and by the rules alone
+       the answer to a browser's POST upload carries no CORS headers (moto adds them
+       to GET and HEAD only). The sandbox turns the global header off and answers
+       by the bucket's rules, POST uploads (errors included) too, as S3 does.
 """
 
 from __future__ import annotations
@@ -674,6 +680,27 @@ def fix_response_overrides() -> None:
     S3Response.key_response = key_response  # type: ignore[method-assign]
 
 
+# ---------------------------------------------------------------- GAP 20: S3 CORS
+
+
+def fix_s3_cors() -> None:
+    from moto.moto_server import werkzeug_app
+    from moto.s3.responses import S3Response
+
+    # Read when moto builds each service's application, on its first request. The
+    # browser talks to S3 and the API front only; no other service needs CORS here.
+    werkzeug_app.DISABLE_GLOBAL_CORS = True
+
+    original = S3Response._bucket_response_post
+
+    def bucket_response_post(self: Any, request: Any, bucket_name: str) -> Any:
+        status, headers, body = original(self, request, bucket_name)
+        self.bucket_name = bucket_name
+        return status, {**headers, **self._get_cors_headers_other()}, body
+
+    S3Response._bucket_response_post = bucket_response_post  # type: ignore[method-assign]
+
+
 # ---------------------------------------------------------------- GAP 9: Invoke
 
 
@@ -1212,6 +1239,7 @@ def apply_gap_fixes(base_url: str) -> None:
     fix_sqs_queue_attributes()
     fix_post_policies()
     fix_post_signatures()
+    fix_s3_cors()
     fix_backup_selections()
     fix_aws_managed_policies()
     fix_backup_recovery_points()
