@@ -18,11 +18,14 @@ models, gateway responses, API keys and usage plans; refreshed every
 5. the integration: ``AWS_PROXY`` runs the function (``lambda_runner.LambdaService``)
    with a REST proxy event (payload version 1.0) and turns its response into
    HTTP (502 when it fails or is malformed, 504 after the integration timeout);
-   ``MOCK`` answers with its integration response (CORS preflights).
+   ``MOCK`` answers with its integration response, whose response template runs
+   as VTL (``render_template``: the CORS preflight names an allowed origin).
 
 Errors use the API's gateway responses (status, headers and the
 ``$context.error.*`` templates) when it defines them, API Gateway's defaults
-otherwise. Not emulated: authorizers other than NONE, mapping templates of
+otherwise. Every answer is JSON, as API Gateway's: a method no REST API can have
+(TRACE, CONNECT, made-up ones) has no route, a body nested too deep to parse is
+an invalid body, http.server's own refusals and a fault of the front are JSON too. Not emulated: authorizers other than NONE, mapping templates of
 non-proxy AWS/HTTP integrations, caching, access logs, deployment snapshots
 (the live resources are served).
 """

@@ -2,7 +2,8 @@
 
 Each difference is closed in one function below, named GAP n, applied by the
 sandbox server at start (``apply_gap_fixes``; GAP 9 needs the runner, so the
-server applies it itself) and tested in tests/sandbox/test_gaps.py. They patch
+server applies it itself) and tested in tests/sandbox/test_gaps.py (GAP 17-20 in
+test_gaps_fidelity.py, GAP 20 in a browser too: test_browser.py). They patch
 moto's classes in the sandbox process only; no Terraform module knows about
 any of them:
 
