@@ -164,7 +164,7 @@ class Sandbox:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("SANDBOX_PORT", 4566)))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("SANDBOX_PORT") or 4566))
     parser.add_argument("--api-port", type=int, default=None, help="default: --port + 1")
     parser.add_argument("--state-dir", default=".sandbox", help="code cache and runtime files")
     args = parser.parse_args(argv)
