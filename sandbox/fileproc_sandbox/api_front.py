@@ -25,9 +25,10 @@ Errors use the API's gateway responses (status, headers and the
 ``$context.error.*`` templates) when it defines them, API Gateway's defaults
 otherwise. Every answer is JSON, as API Gateway's: a method no REST API can have
 (TRACE, CONNECT, made-up ones) has no route, a body nested too deep to parse is
-an invalid body, http.server's own refusals and a fault of the front are JSON too. Not emulated: authorizers other than NONE, mapping templates of
-non-proxy AWS/HTTP integrations, caching, access logs, deployment snapshots
-(the live resources are served).
+an invalid body, http.server's own refusals and a fault of the front are JSON too.
+Not emulated: authorizers other than NONE, mapping templates of non-proxy
+AWS/HTTP integrations, caching, access logs, deployment snapshots (the live
+resources are served).
 """
 
 from __future__ import annotations
