@@ -291,3 +291,41 @@ def test_a_presigned_get_honours_response_overrides(box: Sandbox) -> None:
     )
     assert plain.headers["Content-Type"] == "text/plain"
     assert "Content-Disposition" not in plain.headers
+
+
+# ---------------------------------------------------------------- GAP 20: S3 CORS
+
+
+def test_s3_cors_headers_follow_the_buckets_rules(box: Sandbox) -> None:
+    bucket = unique("cors")
+    s3 = box.client("s3")
+    s3.create_bucket(Bucket=bucket)
+    listed = "https://app.example.com"
+    s3.put_bucket_cors(
+        Bucket=bucket,
+        CORSConfiguration={
+            "CORSRules": [{"AllowedOrigins": [listed], "AllowedMethods": ["POST", "GET"]}]
+        },
+    )
+    post = signed_post(box, bucket)
+
+    def upload(origin: str) -> requests.Response:
+        return requests.post(
+            post["url"],
+            data=post["fields"],
+            files={"file": b"12345"},
+            headers={"Origin": origin},
+            timeout=30,
+        )
+
+    allowed = upload(listed)
+    assert allowed.status_code == 204
+    assert allowed.headers.get("Access-Control-Allow-Origin") == listed
+    other = upload("https://elsewhere.example")
+    assert other.status_code == 204  # stored: CORS only hides the answer from the page
+    assert "Access-Control-Allow-Origin" not in other.headers
+    listing = requests.get(
+        f"{box.endpoint}/{bucket}", headers={"Origin": "https://elsewhere.example"}, timeout=30
+    )
+    # Not moto's global flask-cors, which echoed any origin on any answer.
+    assert "Access-Control-Allow-Origin" not in listing.headers
