@@ -85,8 +85,9 @@ GAP 20 CORS: moto's server answers every request of every service with an
        Access-Control-Allow-Origin for any origin (flask-cors echoes it), whatever
        a bucket's CORS rules say, so a page of any origin could read S3's answers;
        and by the rules alone the answer to a browser's POST upload carries no CORS
-       headers (moto adds them to GET and HEAD only). The sandbox turns the global header off and answers
-       by the bucket's rules, POST uploads (errors included) too, as S3 does.
+       headers (moto adds them to GET and HEAD only). The sandbox turns the global
+       header off and answers by the bucket's rules, POST uploads (errors included)
+       too, as S3 does.
 """
 
 from __future__ import annotations
