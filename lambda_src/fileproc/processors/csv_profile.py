@@ -103,6 +103,8 @@ def _cycle_collector_paused() -> Iterator[None]:
 
 def _sample_text(head: bytes, encoding: str, complete: bool) -> str:
     text = head.decode(encoding, errors="replace")[:SNIFF_CHARS]
+    # csv.Sniffer splits lines at "\n" only: a CR-only file would be one line to it.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     if complete and len(text) < SNIFF_CHARS:
         return text
     # Whole lines only: a cut line would look like a different dialect.

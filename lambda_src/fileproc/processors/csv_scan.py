@@ -13,16 +13,17 @@ that are longer than csv's field size limit (so its error is raised, as it
 would be). csv.reader is always started at a record boundary, so it returns
 the records, errors and line numbers it would return reading the whole text.
 
-Line breaks are csv's (a text opened with ``newline=""``): "\\r\\n" and "\\n"
-end a line; a block with a lone "\\r" is parsed by csv.reader throughout. A
-block's "\\r\\n" become "\\n" before splitting; inside a quoted field that
-changes a string value, never its type or emptiness.
+Line breaks are csv's (a text opened with ``newline=""``): "\\r\\n", "\\n" and a
+lone "\\r" (classic Mac OS, Excel's "CSV (Macintosh)") each end a line. Blocks
+are cut after any of them (never between the "\\r" and "\\n" of a pair), and a
+block's line breaks all become "\\n" before splitting, so CR-only and mixed
+files take the fast path too; inside a quoted field that changes a string
+value, never its type or emptiness.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TextIO
@@ -87,7 +88,9 @@ class Scanner:
             if not chunk:
                 return "".join(parts), "", True
             parts.append(chunk)
-            newline = chunk.rfind("\n")
+            # A "\r" that ends the chunk may be the first half of a "\r\n".
+            end = len(chunk) - 1 if chunk.endswith("\r") else len(chunk)
+            newline = max(chunk.rfind("\n", 0, end), chunk.rfind("\r", 0, end))
             if newline >= 0:
                 text = "".join(parts)
                 cut = len(text) - len(chunk) + newline + 1
@@ -95,22 +98,16 @@ class Scanner:
 
     def _block(self, block: str, final: bool) -> tuple[list[Piece], str]:
         """The pieces of ``block``, and the text of a record that it leaves open."""
-        if "\r" in block and block.count("\r") != block.count("\r\n"):
-            # A lone "\r" ends a line for csv: let csv.reader see the lines as they are.
-            lines = io.StringIO(block, newline="").readlines()
-            ending = ""
-            special: set[int] | range = range(len(lines))
-        else:
-            if "\r" in block:
-                block = block.replace("\r\n", "\n")
-            lines = block.split("\n")
-            if not lines[-1]:
-                lines.pop()  # the block ends with a line break
-            ending = "\n"
-            special = self._special_lines(block, lines)
-            if not special:
-                self._lines_done += len(lines)
-                return [PlainLines(lines)], ""
+        if "\r" in block:
+            # "\r\n" first: its "\r" is not a line break of its own.
+            block = block.replace("\r\n", "\n").replace("\r", "\n")
+        lines = block.split("\n")
+        if not lines[-1]:
+            lines.pop()  # the block ends with a line break
+        special = self._special_lines(block, lines)
+        if not special:
+            self._lines_done += len(lines)
+            return [PlainLines(lines)], ""
 
         # One csv.reader for the block, fed from a cursor that skips the plain
         # lines: it is only ever asked for a record at a record boundary.
@@ -122,7 +119,7 @@ class Scanner:
             while cursor < len(lines):
                 line = lines[cursor]
                 cursor += 1
-                yield line + ending
+                yield line + "\n"
             exhausted = True
 
         # strict: text after a closing quote is a malformed record, not glued on.
@@ -153,7 +150,7 @@ class Scanner:
                         if records:
                             pieces.append(records)
                         self._lines_done += record_start
-                        return pieces, "".join(line + ending for line in lines[record_start:])
+                        return pieces, "".join(line + "\n" for line in lines[record_start:])
                     self._on_malformed(self._lines_done + cursor, str(exc))
         if records:
             pieces.append(records)

@@ -313,6 +313,25 @@ def test_doubled_quotes_after_the_sniffed_sample() -> None:
     assert metadata["rows"] == 2001
 
 
+@pytest.mark.parametrize("ending", ["\r", "\r\n", "\n"])
+def test_mac_and_windows_line_endings(ending: str) -> None:
+    # Excel's "CSV (Macintosh)" ends lines with a lone CR; the dialect is sniffed
+    # on whole lines whatever the line ending.
+    rows = ["id;city;amount"] + [f"{index};Town {index % 7};{index}.5" for index in range(5000)]
+
+    metadata = profile(ending.join(rows) + ending)
+
+    assert metadata["dialect"]["delimiter"] == ";"
+    assert metadata["header"] is True
+    assert metadata["rows"] == 5000
+    assert metadata["blank_lines"] == 0
+    assert [column["type"] for column in metadata["column_profiles"]] == [
+        "integer",
+        "string",
+        "float",
+    ]
+
+
 def test_infer_single_values() -> None:
     kinds = [csv_profile.infer(value) for value in ["12", "-3.5", "True", "2024-02-29", "x"]]
 

@@ -70,7 +70,11 @@ def random_csv(rng: random.Random, *, rows: int, width: int, broken: bool) -> st
             else:
                 cells.append(rng.choice(CELLS))
         lines.append(",".join(cells))
-    ending = rng.choice(["\n", "\r\n"])
+    ending = rng.choice(["\n", "\r\n", "\r", "mixed"])
+    if ending == "mixed":
+        breaks = [rng.choice(["\n", "\r\n", "\r"]) for _ in lines]
+        text = "".join(line + end for line, end in zip(lines, breaks, strict=True))
+        return text if rng.random() < 0.5 else text.rstrip("\r\n")
     text = ending.join(lines) + rng.choice([ending, ""])
     if broken and rng.random() < 0.3:
         text = text.replace("\n", "\r", 1)  # a lone CR somewhere
@@ -142,3 +146,39 @@ def test_lone_carriage_returns_end_lines_as_in_csv() -> None:
 
     assert fast(text) == reference(text)
     assert fast(text)["rows"] == 3
+
+
+def scan(text: str) -> tuple[list[list[csv_scan.Piece]], list[tuple[int, str]]]:
+    malformed: list[tuple[int, str]] = []
+    scanner = csv_scan.Scanner(
+        io.StringIO(text, newline=""),
+        delimiter=",",
+        quotechar='"',
+        on_malformed=lambda line, error: malformed.append((line, error)),
+    )
+    return list(scanner), malformed
+
+
+def test_cr_only_lines_take_the_fast_path_block_by_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Classic Mac OS / Excel "CSV (Macintosh)": every block ends at a lone "\r".
+    monkeypatch.setattr(csv_scan, "BLOCK_CHARS", 64)
+    lines = ["a,b"] + [f"{index},{index * 2}" for index in range(200)]
+
+    pieces, malformed = scan("\r".join(lines) + "\r")
+
+    assert len(pieces) > 20  # many blocks, not one
+    assert all(isinstance(piece, csv_scan.PlainLines) for block in pieces for piece in block)
+    assert [line for block in pieces for piece in block for line in piece.lines] == lines  # type: ignore[union-attr]
+    assert malformed == []
+
+
+@pytest.mark.parametrize("block_chars", [3, 4, 5, 6, 7])
+def test_a_crlf_cut_by_a_block_is_one_line_break(
+    block_chars: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(csv_scan, "BLOCK_CHARS", block_chars)
+    text = "a,b\r\n1,2\r\n3,4\r5,6\n\r\n7,8\r\n"
+
+    assert fast(text) == reference(text)
+    assert fast(text)["rows"] == 4
+    assert fast(text)["blank_lines"] == 1

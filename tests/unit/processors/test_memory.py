@@ -47,6 +47,12 @@ def csv_rows(rows: int) -> Iterator[bytes]:
     yield "".join(block).encode()
 
 
+def csv_cr_rows(rows: int) -> Iterator[bytes]:
+    """Classic Mac OS line endings: a lone CR, no LF anywhere in the file."""
+    for chunk in csv_rows(rows):
+        yield chunk.replace(b"\n", b"\r")
+
+
 def json_array(records: int) -> Iterator[bytes]:
     yield b"["
     for index in range(records):
@@ -97,12 +103,13 @@ def counted(result: Extraction, key: str) -> int:
     ("process", "generator", "extension", "small", "count_key"),
     [
         (data.process, csv_rows, ".csv", 10_000, "rows"),
+        (data.process, csv_cr_rows, ".csv", 10_000, "rows"),
         (data.process, json_array, ".json", 8_000, "records"),
         (data.process, json_object_of_records, ".json", 8_000, "records"),
         (data.process, json_lines, ".jsonl", 8_000, "records"),
         (document.process, text_lines, ".txt", 20_000, "lines"),
     ],
-    ids=["csv", "json-array", "json-object", "json-lines", "text"],
+    ids=["csv", "csv-cr-only", "json-array", "json-object", "json-lines", "text"],
 )
 def test_peak_memory_does_not_grow_with_the_size(
     process: Callable[..., Extraction],
