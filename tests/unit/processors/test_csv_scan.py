@@ -182,3 +182,103 @@ def test_a_crlf_cut_by_a_block_is_one_line_break(
     assert fast(text) == reference(text)
     assert fast(text)["rows"] == 4
     assert fast(text)["blank_lines"] == 1
+
+
+def records_of(pieces: list[list[csv_scan.Piece]]) -> list[csv_scan.Record]:
+    records: list[csv_scan.Record] = []
+    for block in pieces:
+        for piece in block:
+            if isinstance(piece, csv_scan.PlainLines):
+                records += [line.split(",") if line else [] for line in piece.lines]
+            else:
+                records += piece
+    return records
+
+
+@pytest.mark.parametrize("block_chars", [7, 30, 64])
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])
+def test_a_record_over_the_bound_is_malformed_and_never_built(
+    block_chars: int, ending: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(csv_scan, "BLOCK_CHARS", block_chars)
+    monkeypatch.setattr(csv_scan, "MAX_RECORD_CHARS", 100)
+    long_line = ",".join(["12345"] * 60)  # 359 characters, no quote
+    # 30 line breaks, in the file's line ending ("\r\n" pairs cut by chunks too)
+    long_quoted = '9,"' + f'many{ending}short{ending}lines, ""quoted""{ending}' * 10 + '"'
+    rows = ["a,b", "1,2", long_line, "3,4", long_quoted, "5,6"]
+
+    pieces, malformed = scan(ending.join(rows) + ending)
+
+    assert records_of(pieces) == [["a", "b"], ["1", "2"], ["3", "4"], ["5", "6"]]
+    assert [line for line, _ in malformed] == [3, 35]  # the last line of each record
+    assert all(error == "record longer than 100 characters (not read)" for _, error in malformed)
+
+
+def test_a_text_that_ends_inside_an_overlong_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(csv_scan, "BLOCK_CHARS", 16)
+    monkeypatch.setattr(csv_scan, "MAX_RECORD_CHARS", 50)
+
+    pieces, malformed = scan('a,b\n1,2\n3,"' + "open\n" * 40)
+
+    assert records_of(pieces) == [["a", "b"], ["1", "2"]]
+    assert malformed == [(43, "record longer than 50 characters (not read)")]
+
+
+def test_a_crlf_after_an_overlong_record_cut_by_the_chunk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(csv_scan, "BLOCK_CHARS", 10)
+    monkeypatch.setattr(csv_scan, "MAX_RECORD_CHARS", 20)
+    # The long record's "\r" is the last character of a chunk, its "\n" the next one's first.
+    text = "a,b\r\n" + "x" * 34 + "\r\n1,2\r\n"
+    assert text.index("\r\n", 5) % 10 == 9
+
+    pieces, malformed = scan(text)
+
+    assert records_of(pieces) == [["a", "b"], ["1", "2"]]
+    assert [line for line, _ in malformed] == [2]
+
+
+def test_a_long_line_with_short_fields_is_profiled() -> None:
+    # Longer than csv's field size limit, but no field is: a plain record.
+    width = 30_000
+    line = ",".join(["1234567"] * width)
+    assert len(line) > csv.field_size_limit()
+    text = f"{line}\n{line}\n"
+
+    result = fast(text)
+
+    assert result == reference(text)
+    assert result["rows"] == 2
+    assert result["columns"] == width
+    assert result["malformed_rows"]["count"] == 0
+
+
+@pytest.mark.parametrize("block_chars", [100, 1000, 1 << 16])
+def test_a_quoted_field_over_the_limit_is_read_through_to_its_record_end(
+    block_chars: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # csv.reader would go on after its error inside the field, and read the
+    # field's lines as records (and its closing quote as an opening one).
+    monkeypatch.setattr(csv_scan, "BLOCK_CHARS", block_chars)
+    field = ("x" * 99 + "\n") * (csv.field_size_limit() // 100 + 5)
+    text = f'a,b\n1,"{field}"\n2,3\n4,"q"\n'
+
+    pieces, malformed = scan(text)
+
+    assert records_of(pieces) == [["a", "b"], ["2", "3"], ["4", "q"]]
+    assert malformed == [(2 + field.count("\n"), "field larger than field limit (131072)")]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_table_wider_than_the_profiled_columns(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only the profiled columns' cells are split out of its plain lines.
+    monkeypatch.setattr(csv_scan, "BLOCK_CHARS", 4096)
+    rng = random.Random(seed)
+    width = csv_profile.MAX_PROFILED_COLUMNS + 40
+    text = random_csv(rng, rows=300, width=width, broken=False)
+
+    assert fast(text) == reference(text)
+    assert fast(text)["columns_truncated"] is True

@@ -171,3 +171,45 @@ def test_image_bytes_are_spooled_not_held() -> None:
     # The compressed photo never sits in the Python heap (only read chunks and
     # the small thumbnail do).
     assert peak < len(photo) / 4
+
+
+def one_long_line(size: int) -> Iterator[bytes]:
+    """A CSV without a line break: millions of columns in one record."""
+    yield b"id,name\n"
+    chunk = b"12345," * 10_000
+    for _ in range(size // len(chunk)):
+        yield chunk
+
+
+def one_long_field(size: int) -> Iterator[bytes]:
+    """A quoted field of ``size`` bytes, with line breaks, between two short records."""
+    yield b'id,note\n1,"'
+    chunk = (b"x" * 99 + b"\n") * 600
+    for _ in range(size // len(chunk)):
+        yield chunk
+    yield b'"\n2,short\n'
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("generator", "error"),
+    [
+        (one_long_line, "record longer than 1048576 characters (not read)"),
+        (one_long_field, "field larger than field limit (131072)"),
+    ],
+    ids=["line", "field"],
+)
+def test_an_overlong_csv_record_is_never_held(
+    generator: Callable[[int], Iterator[bytes]], error: str
+) -> None:
+    small_peak, small_result, small_size = measure(data.process, generator(2 * MB), ".csv")
+    large_peak, large_result, large_size = measure(data.process, generator(20 * MB), ".csv")
+
+    assert large_size > 9 * small_size
+    for result in small_result, large_result:
+        assert result.metadata["malformed_rows"]["count"] == 1
+        (example,) = result.metadata["malformed_rows"]["examples"]
+        assert example["error"] == error
+    # The same peak for 2 and 20 MB: the record's text is read through, never kept.
+    assert large_peak < small_peak * 1.1
+    assert large_peak < 3 * MB
