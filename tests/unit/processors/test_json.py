@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from fileproc.errors import ContentMismatch, InvalidJson, Unsupported
+from fileproc.errors import ContentMismatch, InvalidJson, TooLarge, Unsupported
 from fileproc.processors import data, json_profile
 from fileproc.processors.base import MAX_NAME_CHARS
 from fileproc.processors.json_profile import MAX_MEMBER_FIELDS, MAX_MEMBER_PROFILES
@@ -465,3 +465,114 @@ def test_json_lines_too_deep_and_too_long_numbers() -> None:
 def test_other_extensions_are_unsupported() -> None:
     with pytest.raises(Unsupported, match=r"\.xml"):
         profile("<a/>", ".xml")
+
+
+# -- strict RFC 8259, nesting and the value bound ------------------------------
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+@pytest.mark.parametrize(
+    ("template", "extension", "place"),
+    [
+        ("[1, 2, {}]", ".json", "line 1, column 8"),
+        ('{"a": 1, "b": {}}', ".json", "line 1, column 15"),
+        ('{"data": [0, {}]}', ".json", "line 1, column 14"),
+        ("{}", ".json", "line 1, column 1"),
+        ('{"a": 1}\n{"a": {}}\n', ".jsonl", "line 2, column 1"),
+    ],
+)
+def test_nan_and_infinity_are_invalid(
+    constant: str, template: str, extension: str, place: str
+) -> None:
+    # Python's json reads them; RFC 8259 has no such values. The place is the
+    # start of the value that holds the constant.
+    document = template.replace("{}", constant, 1) if "{}" in template else template
+
+    message = invalid(document, extension)
+
+    assert message == (
+        f"invalid JSON at {place}: {constant} is not valid JSON (RFC 8259 has no NaN or Infinity)"
+    )
+
+
+def test_constant_names_inside_strings_are_text() -> None:
+    assert profile('["NaN", "-Infinity"]')["element_types"] == {"string": 2}
+
+
+@pytest.mark.parametrize("read_bytes", [7, 4096, 256 * 1024])
+def test_unclosed_deep_nesting_is_invalid(read_bytes: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(json_profile, "READ_BYTES", read_bytes)
+    # Brackets inside strings do not count; the file ends 3 * 3000 levels deep.
+    document = '[{"a": "]}]} [\\"", "b": [' * 3000
+
+    message = invalid("\n" + document)
+
+    assert message == (
+        f"invalid JSON at line 2, column {len(document) + 1}:"
+        " the file ends inside 9000 unclosed arrays or objects"
+    )
+
+
+@pytest.mark.parametrize("read_bytes", [7, 256 * 1024])
+def test_closed_deep_nesting_is_unsupported_even_with_brackets_in_strings(
+    read_bytes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(json_profile, "READ_BYTES", read_bytes)
+    document = '{"k": [' * 2000 + '"]]}}"' + "]}" * 2000
+
+    with pytest.raises(Unsupported, match="nested too deeply"):
+        profile(document)
+    with pytest.raises(Unsupported, match="nested too deeply"):
+        profile('{"a": 1}\n' + document + "\n", ".jsonl")
+
+
+def test_unclosed_nesting_with_some_closed_levels() -> None:
+    assert invalid("[" * 3000 + "]" * 10 + ", 1") == (
+        "invalid JSON at line 1, column 3014: the file ends inside 2990 unclosed arrays or objects"
+    )
+
+
+def test_unclosed_deep_json_line_is_invalid() -> None:
+    assert invalid('{"a": 1}\n' + "[" * 5000 + "\n", ".jsonl") == (
+        "invalid JSON at line 2, column 5001: the line ends inside 5000 unclosed arrays or objects"
+    )
+
+
+@pytest.mark.parametrize(
+    ("document", "extension", "what", "place"),
+    [
+        ('["' + "x" * 5000 + '"]', ".json", "value", "line 1, column 2"),
+        ('"' + "x" * 5000 + '"', ".json", "value", "line 1, column 1"),
+        (
+            '{"a": 1,\n "big": {"inner": [' + "1," * 3000 + "1]}}",
+            ".json",
+            "value",
+            "line 2, column 19",
+        ),
+        ('{"a": [{"b": "' + "y" * 5000 + '"}]}', ".json", "value", "line 1, column 8"),
+        ('{"a": 1}\n[' + "2," * 3000 + "2]\n", ".jsonl", "line", "line 2, column 1"),
+        ("[" + "[" * 2000 + '"' + "z" * 5000 + '"' + "]" * 2000 + "]", ".json", "string", None),
+    ],
+)
+def test_a_value_over_the_bound_is_too_large(
+    document: str, extension: str, what: str, place: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(json_profile, "READ_BYTES", 64)
+    monkeypatch.setattr(json_profile, "MAX_VALUE_CHARS", 1000)
+
+    with pytest.raises(TooLarge) as raised:
+        profile(document, extension)
+
+    message = str(raised.value)
+    assert message.startswith(f"a JSON {what} longer than 1000 characters at ")
+    if place is not None:
+        assert f" at {place}: " in message
+
+
+def test_values_under_the_bound_are_read_across_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(json_profile, "READ_BYTES", 64)
+    monkeypatch.setattr(json_profile, "MAX_VALUE_CHARS", 1000)
+    records = [{"text": "w" * 900}] * 20
+
+    assert profile(json.dumps(records))["records"] == 20
+    assert profile("\n".join(map(json.dumps, records)), ".jsonl")["records"] == 20

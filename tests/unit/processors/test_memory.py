@@ -13,7 +13,8 @@ from typing import BinaryIO, cast
 
 import pytest
 
-from fileproc.processors import data, document, image
+from fileproc.errors import InvalidJson, PermanentError, TooLarge
+from fileproc.processors import data, document, image, json_profile
 from fileproc.processors.base import Extraction
 
 from . import images
@@ -211,5 +212,68 @@ def test_an_overlong_csv_record_is_never_held(
         (example,) = result.metadata["malformed_rows"]["examples"]
         assert example["error"] == error
     # The same peak for 2 and 20 MB: the record's text is read through, never kept.
+    assert large_peak < small_peak * 1.1
+    assert large_peak < 3 * MB
+
+
+def one_json_string(size: int) -> Iterator[bytes]:
+    yield b'"'
+    for _ in range(size // 65536):
+        yield b"s" * 65536
+    yield b'"'
+
+
+def json_lines_without_a_newline(size: int) -> Iterator[bytes]:
+    yield b'{"a": 1}\n['
+    for _ in range(size // 60000):
+        yield b"12345," * 10_000
+    yield b"0]"
+
+
+def unclosed_nesting(size: int) -> Iterator[bytes]:
+    for _ in range(size // 65536):
+        yield b"[" * 65536
+
+
+def peak_of_failure(
+    chunks: Iterator[bytes], extension: str, expected: type[PermanentError]
+) -> tuple[int, str]:
+    stream = GeneratedStream(chunks)
+    tracemalloc.start()
+    try:
+        with pytest.raises(expected) as raised:
+            data.process(cast(BinaryIO, stream), size=0, extension=extension, settings=settings())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak, str(raised.value)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("generator", "extension", "expected"),
+    [
+        (one_json_string, ".json", TooLarge),
+        (json_lines_without_a_newline, ".jsonl", TooLarge),
+        (unclosed_nesting, ".json", InvalidJson),
+    ],
+    ids=["json-string", "json-lines-one-line", "unclosed-nesting"],
+)
+def test_a_json_value_over_the_bound_is_never_held(
+    generator: Callable[[int], Iterator[bytes]],
+    extension: str,
+    expected: type[PermanentError],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A smaller bound than the default, so that 2 MB is well over it.
+    monkeypatch.setattr(json_profile, "MAX_VALUE_CHARS", 256 * 1024)
+    small_peak, small_message = peak_of_failure(generator(2 * MB), extension, expected)
+    large_peak, large_message = peak_of_failure(generator(20 * MB), extension, expected)
+
+    if expected is TooLarge:
+        assert small_message == large_message
+        assert "longer than 262144 characters" in small_message
+    else:
+        assert "unclosed arrays or objects" in large_message
     assert large_peak < small_peak * 1.1
     assert large_peak < 3 * MB
