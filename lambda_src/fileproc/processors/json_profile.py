@@ -31,8 +31,8 @@ Bound: one value (an element, a member's value, a top-level scalar, a JSON
 Lines line) is decoded only if its text is at most MAX_VALUE_CHARS; a longer
 one fails the file with TooLarge, saying where it starts, after at most twice
 the bound of its text was read. Peak memory is about that text plus the
-decoded value: at most ~25 bytes a character for the densest shapes (arrays of
-empty objects), so ~100 MB for the 4 Mi bound, a few MB for usual records.
+decoded value: at most ~50 bytes a character for the densest shapes (arrays of
+empty arrays), so ~100 MB for the 2 Mi bound, a few MB for usual records.
 """
 
 from __future__ import annotations
@@ -59,11 +59,12 @@ MAX_MEMBER_FIELDS = 100
 # file): "2." may be the start of "2.5", "tru" of "true". Likewise a decode
 # error this close to the end of the window may be the window's cut.
 LOOKAHEAD_CHARS = 8
-# The longest value decoded whole. A record, a GeoJSON feature or a long text
-# field fits with room to spare; a decoded value takes up to ~25 times its
-# text (a small dict per few characters), so this keeps the decode of the
-# worst shape near 100 MB, well inside the data function's memory.
-MAX_VALUE_CHARS = 4 * 1024 * 1024
+# The longest value decoded whole. A record, most GeoJSON features or a long
+# text field fit; a decoded value takes up to ~50 bytes a character of its
+# text (an empty list per 3 characters: 2 Mi characters of "[]," measured at
+# +101 MB), so this keeps the worst shape near 100 MB, well inside the data
+# function's memory.
+MAX_VALUE_CHARS = 2 * 1024 * 1024
 
 
 class _NotJson(ValueError):
