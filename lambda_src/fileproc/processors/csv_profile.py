@@ -77,7 +77,7 @@ def process(stream: BinaryIO) -> Extraction:
     head = read_head(stream, charset.SAMPLE_BYTES)
     sniff.check(head, ".csv")
     complete = len(head) < charset.SAMPLE_BYTES
-    encoding = charset.detect(head, complete=complete)
+    encoding = charset.detect_with_stray_nuls(head, complete=complete)
     if encoding is None:
         raise ContentMismatch(
             "content does not match extension: the .csv file holds binary data, not text"
