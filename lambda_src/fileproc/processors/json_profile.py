@@ -40,11 +40,12 @@ from __future__ import annotations
 import codecs
 import io
 import json
+import json.scanner
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, NoReturn
+from typing import Any, BinaryIO, NoReturn, cast
 
 from fileproc.errors import ContentMismatch, InvalidJson, TooLarge, Unsupported
 from fileproc.processors import charset, sniff
@@ -76,7 +77,14 @@ def _reject_constant(name: str) -> NoReturn:
 
 
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+# json's C scanner, what raw_decode calls once it has checked its arguments.
+# (typeshed types its argument as the scanner itself: hence the cast.)
+_SCAN: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(cast(Any, _DECODER))
+_WHITESPACE = " \t\n\r"
 _NOT_WHITESPACE = re.compile(r"[^ \t\n\r]")
+_SEPARATOR = re.compile(r"[ \t\n\r]*,[ \t\n\r]*")
+# A separator and a key without escapes or control characters, up to its value.
+_PLAIN_MEMBER = re.compile(r'[ \t\n\r]*,[ \t\n\r]*"([^"\\\x00-\x1f]*)"[ \t\n\r]*:[ \t\n\r]*')
 _BRACKET = re.compile(r"[][{}]")
 # The rest of a string after its opening quote (possessive: no backtracking state).
 _STRING_REST = re.compile(r'(?:[^"\\]++|\\.)*+"', re.DOTALL)
@@ -186,6 +194,9 @@ class Window:
 
     def peek(self) -> str:
         """The next non-whitespace character, left unread ("" at the end of the file)."""
+        # Most often the very next character (compact JSON): no regex search then.
+        if self.pos < len(self.text) and (char := self.text[self.pos]) not in _WHITESPACE:
+            return char
         while True:
             found = _NOT_WHITESPACE.search(self.text, self.pos)
             if found:
@@ -198,6 +209,17 @@ class Window:
     def value(self) -> Any:
         """Decode the next JSON value, reading more text while it may be cut."""
         self.peek()
+        # The common case first: json's C scanner (what raw_decode calls) finds a
+        # whole value well before the end of the window. Anything else (an error,
+        # a value that may be cut) takes the path below.
+        try:
+            value, end = _SCAN(self.text, self.pos)
+        except (StopIteration, ValueError, RecursionError):
+            pass
+        else:
+            if end <= len(self.text) - LOOKAHEAD_CHARS or self.eof:
+                self.pos = end
+                return value
         while True:
             try:
                 value, end = _DECODER.raw_decode(self.text, self.pos)
@@ -284,8 +306,15 @@ class Summary:
         self.records += 1
         self.types[type(value)] += 1
         if type(value) is dict:
+            fields = self.fields
             for key, item in value.items():
-                self.add_field(key, type(item))
+                # add_field, inlined for a known key: this runs for every key of every record.
+                entry = fields.get(key)
+                if entry is None:
+                    self.add_field(key, type(item))
+                else:
+                    entry.present += 1
+                    entry.types.add(type(item))
 
     def add_field(self, key: str, kind: type) -> None:
         entry = self.fields.get(key)
@@ -347,7 +376,30 @@ def _array(window: Window, max_fields: int) -> Summary:
     summary = Summary(max_fields)
     for _ in _entries(window, "]"):
         summary.add(window.value())
+        _following_elements(window, summary.add)
     return summary
+
+
+def _following_elements(window: Window, add: Callable[[Any], None]) -> None:
+    """The elements that follow in the window, decoded in a tight loop: a record per
+    C-level scan, instead of the generic steps (most of the time of an array of
+    small records). Stops before the first separator or element it cannot take
+    whole, for the generic steps to handle (more text, errors)."""
+    text = window.text
+    limit = len(text) if window.eof else len(text) - LOOKAHEAD_CHARS
+    pos = window.pos
+    separator = _SEPARATOR.match
+    scan = _SCAN
+    while found := separator(text, pos):
+        try:
+            value, end = scan(text, found.end())
+        except (StopIteration, ValueError, RecursionError):
+            break
+        if end > limit:
+            break
+        add(value)
+        pos = end
+    window.pos = pos
 
 
 def _object(window: Window, max_fields: int) -> tuple[Summary, int]:
@@ -356,8 +408,36 @@ def _object(window: Window, max_fields: int) -> tuple[Summary, int]:
     members = 0
     for key in _keys(window):
         summary.add_field(key, type(window.value()))
-        members += 1
+        members += 1 + _following_members(window, summary, whole=True)
     return summary, members
+
+
+def _following_members(window: Window, summary: Summary, *, whole: bool) -> int:
+    """Like _following_elements for the members of an object whose keys need no
+    unescaping; a value that is an array or an object is left to the generic steps
+    unless ``whole`` (decoded whole). Returns the number of members read."""
+    text = window.text
+    limit = len(text) if window.eof else len(text) - LOOKAHEAD_CHARS
+    pos = window.pos
+    member = _PLAIN_MEMBER.match
+    scan = _SCAN
+    add_field = summary.add_field
+    count = 0
+    while found := member(text, pos):
+        start = found.end()
+        if not whole and text.startswith(("[", "{"), start):
+            break
+        try:
+            value, end = scan(text, start)
+        except (StopIteration, ValueError, RecursionError):
+            break
+        if end > limit:
+            break
+        add_field(found.group(1), type(value))
+        count += 1
+        pos = end
+    window.pos = pos
+    return count
 
 
 def _top_level_object(window: Window) -> dict[str, Any]:
@@ -377,6 +457,7 @@ def _top_level_object(window: Window) -> dict[str, Any]:
             profile = {"type": "object", "members": count, **fields.describe_fields()}
         else:
             summary.add_field(key, type(window.value()))
+            members += _following_members(window, summary, whole=False)
             continue
         # Walked whatever the count, so that memory stays flat; reported up to the limit.
         profiles.append({"name": key[:MAX_NAME_CHARS], **profile})

@@ -392,6 +392,45 @@ def test_members_cut_by_the_window_are_read_whole(
     assert meta_profile["members"] == 4
 
 
+def walked_document(rng: random.Random) -> str:
+    """A top-level object with scalar, array and object members, keys with and without
+    escapes, compact or spaced: every case of the tight loops and of the generic steps."""
+    records = json.loads(tricky_document())
+    members: dict[str, Any] = {}
+    for index in range(60):
+        key = rng.choice([f"k{index}", f'q"{index}', f"é{index}", f"tab\t{index}"])
+        members[key] = rng.choice(
+            [index, "text", None, records[:5], {"a": 1, "b\n": [1, {"c": 2}]}, [], {}]
+        )
+    members["data"] = records
+    separators = rng.choice([(",", ":"), (", ", ": "), (" ,\n", " :\t")])
+    return json.dumps(members, ensure_ascii=rng.random() < 0.5, separators=separators)
+
+
+@pytest.mark.parametrize("read_bytes", [1, 7, 64, 4096])
+@pytest.mark.parametrize("seed", range(4))
+def test_the_tight_loops_give_what_the_generic_steps_give(
+    monkeypatch: pytest.MonkeyPatch, read_bytes: int, seed: int
+) -> None:
+    document = walked_document(random.Random(seed))
+    monkeypatch.setattr(json_profile, "READ_BYTES", read_bytes)
+    fast = profile(document)
+    monkeypatch.setattr(json_profile, "_following_elements", lambda window, add: None)
+    monkeypatch.setattr(json_profile, "_following_members", lambda window, summary, whole: 0)
+
+    assert fast == profile(document)
+    assert fast["members"] == 61
+
+
+def test_a_fault_after_a_run_of_compact_members_is_located() -> None:
+    document = '{"a": 1,"b": 2,"c": NaN,"d": 4}'
+
+    assert invalid(document) == (
+        "invalid JSON at line 1, column 21: NaN is not valid JSON (RFC 8259 has no NaN or Infinity)"
+    )
+    assert invalid('[1,2,3,{"x": 1},tru]') == "invalid JSON at line 1, column 17: Expecting value"
+
+
 def test_long_string_spanning_many_windows(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(json_profile, "READ_BYTES", 1024)
 
@@ -576,3 +615,13 @@ def test_values_under_the_bound_are_read_across_windows(monkeypatch: pytest.Monk
 
     assert profile(json.dumps(records))["records"] == 20
     assert profile("\n".join(map(json.dumps, records)), ".jsonl")["records"] == 20
+
+
+def test_duplicate_keys_count_as_members_of_one_field() -> None:
+    metadata = profile('{"m": {"a": 1, "a": "x"}, "m": 2}')
+
+    assert metadata["members"] == 2
+    assert metadata["fields"] == [{"name": "m", "types": ["integer", "object"], "present": 2}]
+    (member,) = metadata["member_profiles"]
+    assert member["members"] == 2
+    assert member["fields"] == [{"name": "a", "types": ["integer", "string"], "present": 2}]
