@@ -282,3 +282,32 @@ def test_a_table_wider_than_the_profiled_columns(
 
     assert fast(text) == reference(text)
     assert fast(text)["columns_truncated"] is True
+
+
+@pytest.mark.parametrize("block_chars", [5, 64])
+def test_an_overlong_record_of_many_quoted_fields_in_another_dialect(
+    block_chars: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Single quotes, semicolons, quoted line breaks and doubled quotes in every field.
+    monkeypatch.setattr(csv_scan, "BLOCK_CHARS", block_chars)
+    monkeypatch.setattr(csv_scan, "MAX_RECORD_CHARS", 200)
+    malformed: list[tuple[int, str]] = []
+    long_record = ";".join(["'a\nb''c'"] * 100)  # 100 line breaks inside quotes
+    text = f"h1;h2\n1;2\n{long_record}\n3;'x\ny'\n"
+    scanner = csv_scan.Scanner(
+        io.StringIO(text, newline=""),
+        delimiter=";",
+        quotechar="'",
+        on_malformed=lambda line, error: malformed.append((line, error)),
+    )
+
+    records = []
+    for pieces in scanner:
+        for piece in pieces:
+            if isinstance(piece, csv_scan.PlainLines):
+                records += [line.split(";") for line in piece.lines]
+            else:
+                records += piece
+
+    assert records == [["h1", "h2"], ["1", "2"], ["3", "x\ny"]]
+    assert malformed == [(103, "record longer than 200 characters (not read)")]
