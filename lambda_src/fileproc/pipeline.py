@@ -455,10 +455,13 @@ class DeadlineGuard:
 
 
 def _record_refused(exc: ClientError) -> bool:
-    """DynamoDB rejected what the file produced (an item over 400 KB, nesting too deep):
-    the same file would be refused on every retry."""
+    """DynamoDB rejected what the file produced (an item over 400 KB, nesting too deep,
+    a string it cannot read): the same file would be refused on every retry."""
     code = exc.response.get("Error", {}).get("Code")
-    return exc.operation_name == "UpdateItem" and code == "ValidationException"
+    return exc.operation_name == "UpdateItem" and code in (
+        "ValidationException",
+        "SerializationException",
+    )
 
 
 def _give_up_if_last(
