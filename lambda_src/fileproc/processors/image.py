@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, BinaryIO
 
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 from PIL.ExifTags import GPS, IFD, Base
 
 from fileproc.config import Settings
@@ -43,6 +43,16 @@ WHITE = (255, 255, 255)
 # twice while decoding, a sizeable part of a photo's peak memory).
 STRIP_ROWS = 16
 _STRIP_MODES = frozenset({"RGB", "L", "CMYK"})
+# EXIF orientation -> the turn that makes the stored image upright (as ImageOps.exif_transpose).
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 DECODE_BLOCK_BYTES = 16 * 1024
 
 # What Pillow raises for damaged data, truncation included (LOAD_TRUNCATED_IMAGES off).
@@ -69,6 +79,7 @@ def process(stream: BinaryIO, *, size: int, extension: str, settings: Settings) 
                 f"{width}x{height} = {width * height} pixels is over the limit of "
                 f"{settings.image_max_pixels} pixels"
             )
+        exif = read_exif(image)
         metadata: dict[str, Any] = {
             "format": image.format,
             "width": width,
@@ -76,9 +87,9 @@ def process(stream: BinaryIO, *, size: int, extension: str, settings: Settings) 
             "mode": image.mode,
             "animated": bool(getattr(image, "is_animated", False)),
             "frames": int(getattr(image, "n_frames", 1)),
-            "exif": exif_subset(image.getexif(), include_gps=settings.exif_include_gps),
+            "exif": exif_subset(exif, include_gps=settings.exif_include_gps),
         }
-        thumbnail = make_thumbnail(image, settings.thumbnail_max_px)
+        thumbnail = make_thumbnail(image, settings.thumbnail_max_px, exif.get(Base.Orientation))
 
     metadata["thumbnail"] = {"width": thumbnail.width, "height": thumbnail.height}
     body = io.BytesIO()
@@ -113,8 +124,9 @@ def _decode_errors(pillow_format: str) -> Iterator[None]:
         raise Corrupt(f"damaged {pillow_format} image: {exc}") from None
 
 
-def make_thumbnail(image: Image.Image, max_px: int) -> Image.Image:
-    """First frame, at most ``max_px`` on its longest side, upright, RGB or L."""
+def make_thumbnail(image: Image.Image, max_px: int, orientation: object = None) -> Image.Image:
+    """First frame, at most ``max_px`` on its longest side, turned upright by the EXIF
+    ``orientation`` (1..8; anything else leaves it as stored), RGB or L."""
     box = (max_px, max_px)
     # For a JPEG, the decoder scales by 1/2..1/8 while decoding (no-op elsewhere).
     image.draft("RGB", box)
@@ -123,9 +135,18 @@ def make_thumbnail(image: Image.Image, max_px: int) -> Image.Image:
         thumbnail = _resized_in_strips(image, size)
         image.close()  # frees the decoded draft before the rotation needs memory
         image = thumbnail
+    elif size is not None and image.mode.startswith("I;16"):
+        # thumbnail() would reduce() first, which has no 16-bit modes ("image has
+        # wrong mode"); resize() has, and its temporary is thumbnail-wide only.
+        image = image.resize(size, Image.Resampling.BICUBIC)
     else:
         image.thumbnail(box)
-    ImageOps.exif_transpose(image, in_place=True)
+    image.load()  # an image that already fits is decoded here, while its file is open
+    # Not ImageOps.exif_transpose: it re-parses the raw EXIF, and damaged EXIF that
+    # read_exif() got past would fail the whole file there.
+    method = _TRANSPOSE.get(orientation) if isinstance(orientation, int) else None
+    if method is not None:
+        image = image.transpose(method)
     return _flatten(image)
 
 
@@ -164,8 +185,8 @@ def _resized_in_strips(image: Image.Image, size: tuple[int, int]) -> Image.Image
     join seamlessly: for a landscape 4:3 camera photo the result is Pillow's
     thumbnail pixel for pixel; where the scale is not exact in binary, a
     strip's filter windows can round differently at its edges (on noise, a
-    mean difference of a third of a level). The source's info (EXIF, XMP)
-    comes along for the orientation.
+    mean difference of a third of a level). The thumbnail carries none of the
+    source's info (EXIF, XMP): make_thumbnail gets the orientation separately.
     """
     width, height = size
     scale = image.height / height
@@ -175,7 +196,6 @@ def _resized_in_strips(image: Image.Image, size: tuple[int, int]) -> Image.Image
         source_box = (0, top * scale, image.width, bottom * scale)
         strip = image.resize((width, bottom - top), Image.Resampling.BICUBIC, box=source_box)
         thumbnail.paste(strip, (0, top))
-    thumbnail.info.update(image.info)
     return thumbnail
 
 
@@ -194,6 +214,30 @@ def _flatten(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
+def read_exif(image: Image.Image) -> Image.Exif:
+    """The image's EXIF as far as it can be read; empty when its header is damaged.
+
+    A damaged EXIF block (a truncated APP1 segment of a camera photo) must not cost
+    the image: the pixels are fine, and what the block holds is a nicety.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # Pillow's "Truncated File Read"
+        try:
+            return image.getexif()
+        except _DECODE_ERRORS:
+            return Image.Exif()
+
+
+def _ifd(exif: Image.Exif, tag: int) -> dict[int, Any]:
+    """One sub-directory (Exif, GPS); empty when it points past the end of the block."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        try:
+            return dict(exif.get_ifd(tag))
+        except _DECODE_ERRORS:
+            return {}
+
+
 def exif_subset(exif: Image.Exif, *, include_gps: bool) -> dict[str, Any]:
     """Camera make and model, date taken, orientation, and GPS only if allowed."""
     subset: dict[str, Any] = {}
@@ -201,7 +245,7 @@ def exif_subset(exif: Image.Exif, *, include_gps: bool) -> dict[str, Any]:
         value = _text(exif.get(tag))
         if value:
             subset[key] = value
-    details = exif.get_ifd(IFD.Exif)
+    details = _ifd(exif, IFD.Exif)
     taken = _exif_datetime(
         details.get(Base.DateTimeOriginal) or details.get(Base.DateTimeDigitized),
         details.get(Base.OffsetTimeOriginal),
@@ -212,7 +256,7 @@ def exif_subset(exif: Image.Exif, *, include_gps: bool) -> dict[str, Any]:
     if isinstance(orientation, int) and 1 <= orientation <= 8:
         subset["orientation"] = orientation
     if include_gps:
-        gps = _gps(exif.get_ifd(IFD.GPSInfo))
+        gps = _gps(_ifd(exif, IFD.GPSInfo))
         if gps:
             subset["gps"] = gps
     return subset
