@@ -10,6 +10,14 @@ Memory: the object is spooled to a temporary file, and a JPEG is decoded with
 Pillow's draft mode at 1/2..1/8 scale, so a 12-megapixel photo is never fully
 decoded. The thumbnail is made before the EXIF rotation, which then turns only
 the small image (a rotation commutes with fitting into a square box).
+
+Peak memory is bounded by IMAGE_DECODE_BUDGET_MB, not by the file's shape: before
+anything is decoded, decode_cost() adds up what decoding (at the draft scale) and
+thumbnailing take from the mode, the bands and the rows (a 1 x 100,000,000 RGB
+PNG of 390 KB costs 1.2 GB: 4 bytes a pixel plus 8 a row); an image that costs
+more than the budget fails TooLarge with both numbers in the message. A file's
+peak memory growth is at most its decode cost + DECODE_OVERHEAD_BYTES, so at most
+the budget + 8 MB. IMAGE_MAX_PIXELS remains the decompression-bomb limit.
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ from PIL import Image, ImageFile, UnidentifiedImageError
 from PIL.ExifTags import GPS, IFD, Base
 
 from fileproc.config import Settings
-from fileproc.errors import Corrupt, DecompressionBomb, Unsupported
+from fileproc.errors import Corrupt, DecompressionBomb, TooLarge, Unsupported
 from fileproc.keys import ArtefactName
 from fileproc.processors import sniff
 from fileproc.processors.base import Artefact, Extraction
@@ -55,6 +63,18 @@ _TRANSPOSE = {
 }
 DECODE_BLOCK_BYTES = 16 * 1024
 
+# The decode cost's constants (decode_cost). Pillow keeps a pointer to each row;
+# the decoders keep row buffers: PNG the current and previous rows (up to 8 bytes
+# a pixel each), libjpeg a few rows per component (measured: under 10 bytes a
+# column); doubled for headroom.
+MiB = 1024 * 1024
+ROW_OVERHEAD_BYTES = 8
+DECODER_BYTES_PER_COLUMN = 32
+COEFFICIENT_BYTES = 2
+# What a file takes beyond its decode cost, whatever its size: read buffers, the
+# thumbnail and its JPEG encoding (tests/unit/processors/test_image_memory.py).
+DECODE_OVERHEAD_BYTES = 8 * MiB
+
 # What Pillow raises for damaged data, truncation included (LOAD_TRUNCATED_IMAGES off).
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error, zlib.error)
 
@@ -79,6 +99,17 @@ def process(stream: BinaryIO, *, size: int, extension: str, settings: Settings) 
                 f"{width}x{height} = {width * height} pixels is over the limit of "
                 f"{settings.image_max_pixels} pixels"
             )
+        box = (settings.thumbnail_max_px, settings.thumbnail_max_px)
+        image.draft("RGB", box)  # a JPEG decodes at 1/2..1/8 scale: what the cost counts
+        cost = decode_cost(image, settings.thumbnail_max_px, full_size=(width, height))
+        if cost > settings.image_decode_budget_mb * MiB:
+            raise TooLarge(
+                f"decoding this {width}x{height} {image.mode} image takes about "
+                f"{math.ceil(cost / MiB)} MB, over the image decode budget of "
+                f"{settings.image_decode_budget_mb} MB (IMAGE_DECODE_BUDGET_MB)"
+            )
+        # After the budget check: a PNG's getexif() decodes the whole image (an eXIf
+        # chunk may follow the pixels).
         exif = read_exif(image)
         metadata: dict[str, Any] = {
             "format": image.format,
@@ -122,6 +153,44 @@ def _decode_errors(pillow_format: str) -> Iterator[None]:
         raise Corrupt(f"not a readable {pillow_format} image") from None
     except _DECODE_ERRORS as exc:
         raise Corrupt(f"damaged {pillow_format} image: {exc}") from None
+
+
+def decode_cost(image: Image.Image, max_px: int, *, full_size: tuple[int, int]) -> int:
+    """Bytes that decoding ``image`` (at its draft size) and thumbnailing it take at most.
+
+    - the decoded image: a row pointer plus the row's pixels per row, in Pillow's
+      storage (PIXEL_BYTES: 1 for 1, L, P; 2 for I;16; 4 for the rest, RGB included);
+    - the thumbnail's working copy: none for a resize in strips or an image that
+      fits, a quarter of the decoded image for thumbnail()'s reduce() (by 2 or
+      more a side), plus a whole premultiplied copy for RGBA and LA, and a
+      thumbnail-wide column of the image for a 16-bit resize;
+    - the decoder's row buffers, DECODER_BYTES_PER_COLUMN per column of the full
+      image, and a progressive JPEG's coefficients, COEFFICIENT_BYTES per sample
+      of the full image (libjpeg keeps them all, whatever the draft scale).
+    """
+    width, height = image.size
+    mode = image.mode
+    decoded = height * (width * _pixel_bytes(mode) + ROW_OVERHEAD_BYTES)
+    size = thumbnail_size(image.size, max_px)
+    if size is None or _resizable_in_strips(image, size):
+        working = 0
+    elif mode.startswith("I;16"):
+        working = height * size[0] * 4
+    elif mode in ("RGBA", "LA"):
+        working = decoded + decoded // 4
+    else:
+        working = decoded // 4
+    full_width, full_height = full_size
+    decoder = full_width * DECODER_BYTES_PER_COLUMN
+    if image.info.get("progressive"):
+        decoder += full_width * full_height * len(image.getbands()) * COEFFICIENT_BYTES
+    return decoded + working + decoder
+
+
+def _pixel_bytes(mode: str) -> int:
+    if mode in ("1", "L", "P"):
+        return 1
+    return 2 if mode.startswith("I;16") else 4
 
 
 def make_thumbnail(image: Image.Image, max_px: int, orientation: object = None) -> Image.Image:
