@@ -197,6 +197,17 @@ def test_jpeg_with_a_damaged_exif_block_keeps_what_can_be_read(
         assert is_close(thumb.getpixel((10, 96)), images.RED)
 
 
+def test_png_with_a_damaged_exif_chunk_is_processed() -> None:
+    # An eXIf chunk cut inside its TIFF header: Pillow's getexif() raises struct.error.
+    exif = images.camera_exif(orientation=6).tobytes()[:12]
+    data = images.encode(images.halves(600, 300, images.RED, images.BLUE), "PNG", exif=exif)
+
+    result = run(image.process, data, ".png")
+
+    assert result.metadata["exif"] == {}
+    assert thumbnail_of(result).size == (256, 128)
+
+
 def test_cmyk_jpeg_thumbnail_is_rgb() -> None:
     result = run(image.process, images.cmyk_jpeg(), ".jpg")
 
