@@ -159,10 +159,15 @@ class Isolated:
         to_child_r, to_child = os.pipe()
         from_child, from_child_w = os.pipe()
         started = time.perf_counter()
-        with warnings.catch_warnings():
-            # Python 3.12 warns when other threads exist: see the module's docstring.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            pid = os.fork()
+        try:
+            with warnings.catch_warnings():
+                # Python 3.12 warns when other threads exist: see the module's docstring.
+                warnings.simplefilter("ignore", DeprecationWarning)
+                pid = os.fork()
+        except OSError:  # EAGAIN, ENOMEM: no child, no pipes left open
+            for fd in (to_child_r, to_child, from_child, from_child_w):
+                os.close(fd)
+            raise
         if pid == 0:  # pragma: no cover - the child; its coverage is not recorded
             _child(self.process, job, limits, (to_child_r, from_child_w), (to_child, from_child))
         os.close(to_child_r)

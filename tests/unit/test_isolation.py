@@ -151,6 +151,25 @@ def test_a_hang_that_had_the_whole_invocation_is_timed_out(aws: Aws, uploads: Up
     assert record(aws, "uploads/after.png")["status"] == "PROCESSED"
 
 
+def test_on_the_last_delivery_the_hang_is_timed_out_before_the_guard_fires(
+    aws: Aws, uploads: Uploads
+) -> None:
+    """The guard's timer thread is alive when the child is forked; the child is
+    stopped first (5 s of the 8 s left, the guard at 6 s), so the record says
+    TimedOut, not RetriesExhausted, and the message is acknowledged."""
+    settings = Settings.from_env({**os.environ, "MAX_RECEIVE_COUNT": "3"})
+    clients = Clients(s3=aws.s3, dynamodb=aws.dynamodb)
+    process = isolated(hostile, memory_mb=1)
+    last = make_sqs_handler(Category.IMAGE, process, settings=settings, clients=clients)
+    hang = sqs_message(notification(uploads.put("uploads/hang.png", b"HANG")), receive_count=3)
+
+    assert last(sqs_event(hang), FixedTime(8_000)) == {"batchItemFailures": []}
+
+    error = record(aws, "uploads/hang.png")["error"]
+    assert (error["type"], error["retryable"]) == ("TimedOut", False)
+    assert "did not finish in the 5.0 s" in error["message"]
+
+
 def test_the_child_is_stopped_before_the_deadline_guard_fires() -> None:
     assert isolation.RESERVE_MS > DeadlineGuard.MARGIN_MS
     process = isolated(hostile)
@@ -410,3 +429,16 @@ def test_an_oversized_answer_is_refused(monkeypatch: pytest.MonkeyPatch) -> None
         isolated(image.process)(
             io.BytesIO(data), size=len(data), extension=".png", settings=settings()
         )
+
+
+def test_a_failed_fork_leaves_no_pipe_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_fork() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    before = len(os.listdir("/proc/self/fd"))
+
+    with pytest.raises(BlockingIOError):
+        isolated(image.process)(io.BytesIO(b"x"), size=1, extension=".png", settings=settings())
+
+    assert len(os.listdir("/proc/self/fd")) == before
