@@ -172,15 +172,15 @@ class Isolated:
             _child(self.process, job, limits, (to_child_r, from_child_w), (to_child, from_child))
         os.close(to_child_r)
         os.close(from_child_w)
+        feed = _Input(to_child)
         status: int | None = None
         try:
-            answer, timed_out = _exchange(stream, to_child, from_child, limits.seconds)
+            answer, timed_out = _exchange(stream, feed, from_child, limits.seconds)
             if timed_out:
                 os.kill(pid, signal.SIGKILL)
             _, status, usage = os.wait4(pid, 0)
         finally:
-            with contextlib.suppress(OSError):
-                os.close(to_child)
+            feed.close()
             os.close(from_child)
             if status is None:  # the stream failed (an S3 error): the child goes too
                 os.kill(pid, signal.SIGKILL)
@@ -223,8 +223,21 @@ def _resident_bytes() -> int:
 # ---------------------------------------------------------------- parent side
 
 
+class _Input:
+    """The write end of the child's input, closed once: closing a descriptor number
+    twice could close another thread's file that reused it."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd: int | None = fd
+
+    def close(self) -> None:
+        if self.fd is not None:
+            fd, self.fd = self.fd, None
+            os.close(fd)
+
+
 def _exchange(
-    stream: BinaryIO, to_child: int, from_child: int, seconds: float | None
+    stream: BinaryIO, feed: _Input, from_child: int, seconds: float | None
 ) -> tuple[bytes, bool]:
     """Feed the object to the child while collecting its answer: (answer, timed out).
 
@@ -233,6 +246,8 @@ def _exchange(
     the rest of the object is not read.
     """
     ends = None if seconds is None else time.monotonic() + seconds
+    assert feed.fd is not None
+    to_child = feed.fd
     os.set_blocking(to_child, False)
     poller = select.poll()
     poller.register(from_child, select.POLLIN)
@@ -271,7 +286,7 @@ def _exchange(
             if not feeding or not written:  # refused, or the end of the object
                 feeding = False
                 poller.unregister(to_child)
-                os.close(to_child)
+                feed.close()
 
 
 def outcome(
@@ -285,15 +300,17 @@ def outcome(
         if number in (signal.SIGXCPU, signal.SIGALRM):
             raise _out_of_time(limits)
         if number == signal.SIGKILL:  # not ours (that is timed_out): the kernel's OOM killer
-            raise _out_of_memory(limits, f"killed by the system (SIGKILL) at {peak_mb} MB")
+            raise _out_of_memory(
+                limits, f"killed by the system (SIGKILL); peak resident memory {peak_mb} MB"
+            )
         name = signal.Signals(number).name
         raise Crashed(
             f"a native library crashed while processing the file ({name}: "
-            f"{signal.strsignal(number)}, at {peak_mb} MB of memory)"
+            f"{signal.strsignal(number)}; peak resident memory {peak_mb} MB)"
         )
     code = os.WEXITSTATUS(status)
     if code == EXIT_OUT_OF_MEMORY:
-        raise _out_of_memory(limits, f"{peak_mb} MB in use")
+        raise _out_of_memory(limits, f"peak resident memory {peak_mb} MB")
     if code != 0 or not answer:
         raise Crashed(f"the processing ended without an answer (exit status {code})")
     return decode(answer, limits)

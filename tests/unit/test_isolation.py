@@ -108,7 +108,8 @@ def test_crashes_and_memory_end_their_file_and_the_batch_goes_on(
         for name, data in contents.items()
     }
 
-    response = handler(aws)(sqs_event(*messages.values()), FixedTime(4_000))
+    # 6 s left throughout: each file may start while the longest so far took under 3 s.
+    response = handler(aws)(sqs_event(*messages.values()), FixedTime(6_000))
 
     assert response == {"batchItemFailures": [{"itemIdentifier": messages["spin"]["messageId"]}]}
     for name in ("ok1", "ok2"):
@@ -130,7 +131,7 @@ def test_crashes_and_memory_end_their_file_and_the_batch_goes_on(
     limit = f"more than the {isolation.MIN_CHILD_BYTES // MiB} MB a file may use"
     assert limit in errors["hog"]["message"]
     assert limit in errors["wide"]["message"]
-    # Stopped at its limit (1.6 s of the 4 s left), then handed back to SQS.
+    # Stopped at its limit (3 s of the 6 s left), then handed back to SQS.
     assert record(aws, "uploads/spin.png")["status"] == "PROCESSING"
 
 
@@ -138,16 +139,16 @@ def test_a_hang_that_had_the_whole_invocation_is_timed_out(aws: Aws, uploads: Up
     hang = sqs_message(notification(uploads.put("uploads/hang.png", b"HANG")))
     after = sqs_message(notification(uploads.put("uploads/after.png", photo_png())))
 
-    started = time.monotonic()
-    response = handler(aws)(sqs_event(hang, after), FixedTime(4_000))
+    function = handler(aws)
 
-    assert response == {"batchItemFailures": []}
     # Killed at the later of 4 s - RESERVE_MS and 40 % of 4 s: 1.6 s.
-    assert time.monotonic() - started < 30
+    assert function(sqs_event(hang), FixedTime(4_000)) == {"batchItemFailures": []}
     error = record(aws, "uploads/hang.png")["error"]
     assert error["type"] == "TimedOut"
     assert error["retryable"] is False
     assert "did not finish in the 1.6 s" in error["message"]
+    # The function lives on: its next invocation is processed.
+    assert function(sqs_event(after), FixedTime(4_000)) == {"batchItemFailures": []}
     assert record(aws, "uploads/after.png")["status"] == "PROCESSED"
 
 
