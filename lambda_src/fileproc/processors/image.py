@@ -99,12 +99,13 @@ def process(stream: BinaryIO, *, size: int, extension: str, settings: Settings) 
                 f"{width}x{height} = {width * height} pixels is over the limit of "
                 f"{settings.image_max_pixels} pixels"
             )
+        mode = image.mode  # as stored (a JPEG's draft may change it)
         box = (settings.thumbnail_max_px, settings.thumbnail_max_px)
         image.draft("RGB", box)  # a JPEG decodes at 1/2..1/8 scale: what the cost counts
         cost = decode_cost(image, settings.thumbnail_max_px, full_size=(width, height))
         if cost > settings.image_decode_budget_mb * MiB:
             raise TooLarge(
-                f"decoding this {width}x{height} {image.mode} image takes about "
+                f"decoding this {width}x{height} {mode} image takes about "
                 f"{math.ceil(cost / MiB)} MB, over the image decode budget of "
                 f"{settings.image_decode_budget_mb} MB (IMAGE_DECODE_BUDGET_MB)"
             )
@@ -115,7 +116,7 @@ def process(stream: BinaryIO, *, size: int, extension: str, settings: Settings) 
             "format": image.format,
             "width": width,
             "height": height,
-            "mode": image.mode,
+            "mode": mode,
             "animated": bool(getattr(image, "is_animated", False)),
             "frames": int(getattr(image, "n_frames", 1)),
             "exif": exif_subset(exif, include_gps=settings.exif_include_gps),
@@ -159,7 +160,7 @@ def decode_cost(image: Image.Image, max_px: int, *, full_size: tuple[int, int]) 
     """Bytes that decoding ``image`` (at its draft size) and thumbnailing it take at most.
 
     - the decoded image: a row pointer plus the row's pixels per row, in Pillow's
-      storage (PIXEL_BYTES: 1 for 1, L, P; 2 for I;16; 4 for the rest, RGB included);
+      storage (_pixel_bytes: 1 for 1, L, P; 2 for I;16; 4 for the rest, RGB included);
     - the thumbnail's working copy: none for a resize in strips or an image that
       fits, a quarter of the decoded image for thumbnail()'s reduce() (by 2 or
       more a side), plus a whole premultiplied copy for RGBA and LA, and a
