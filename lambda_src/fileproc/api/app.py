@@ -8,7 +8,6 @@ client input reaches the 500 handler (it is there for real faults only).
 
 from __future__ import annotations
 
-import binascii
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -23,10 +22,7 @@ from aws_lambda_powertools.event_handler import (
     content_types,
 )
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestUnsupportedContentType,
-    RequestValidationError,
-)
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -38,7 +34,6 @@ from fileproc.api.errors import (
     BadRequest,
     Conflict,
     NotFound,
-    UnsupportedMediaType,
 )
 from fileproc.api.models import (
     DownloadLink,
@@ -54,6 +49,7 @@ from fileproc.api.presign import (
     presign_download,
     presign_upload,
 )
+from fileproc.api.request_body import JsonBodyValidation
 from fileproc.api.store import FileStore, listing_query
 from fileproc.api.uploads import pending_record, plan_upload
 from fileproc.api.views import record_view
@@ -142,10 +138,13 @@ class ApiResolver(APIGatewayRestResolver):
 
     def __init__(self, cors: CORSConfig, vary_origin: bool) -> None:
         super().__init__(cors=cors, enable_validation=True)
+        # In place of Powertools' own: takes JSON only, refused before parsing (request_body).
+        self._request_validation_middleware = JsonBodyValidation()
         self._vary_origin = vary_origin
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
-        response = super().resolve(event, context)
+        # A copy: JsonBodyValidation rewrites the body and Content-Type of the event it is given.
+        response = super().resolve(dict(event), context)
         if self._vary_origin:
             response.setdefault("multiValueHeaders", {}).setdefault("Vary", []).append("Origin")
         return response
@@ -339,15 +338,6 @@ def create_app(
     @app.exception_handler(RequestValidationError)
     def on_invalid_request(exc: RequestValidationError) -> Response[str]:
         return error_response(400, "invalid_request", describe_validation(exc.errors()))
-
-    @app.exception_handler(RequestUnsupportedContentType)
-    def on_unsupported_content_type(exc: RequestUnsupportedContentType) -> Response[str]:
-        return on_api_error(UnsupportedMediaType("the request body must be application/json"))
-
-    # Raised while Powertools decodes a body API Gateway passed as base64 (binary media types).
-    @app.exception_handler([binascii.Error, UnicodeDecodeError])
-    def on_undecodable_body(exc: ValueError) -> Response[str]:
-        return error_response(400, "invalid_request", "request body is not UTF-8 JSON")
 
     # json.loads recurses once per nesting level: "[[[[...]]]]" is a client's doing.
     @app.exception_handler(RecursionError)

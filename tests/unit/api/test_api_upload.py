@@ -304,12 +304,78 @@ def test_a_base64_body_from_binary_media_types_is_decoded(api):
     assert api.post("/files", body=upload_body(), is_base64=True).status == 201
 
 
-@pytest.mark.parametrize("raw", ["!!!notbase64", base64.b64encode(b"\xff\xfe\xfd").decode()])
-def test_an_undecodable_base64_body_is_400(api, raw):
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("!!!notbase64", "request body is not valid base64"),
+        ("ZXlK\u00e9", "request body is not valid base64"),
+        (base64.b64encode(b"\xff\xfe\xfd").decode(), "request body is not UTF-8 JSON"),
+    ],
+)
+def test_an_undecodable_base64_body_is_400(api, raw, message):
     event = rest_event("POST", "/files", body=raw)
     event["isBase64Encoded"] = True
 
     reply = call(api.app, event)
 
     assert reply.status == 400
-    assert reply.error_message == "request body is not UTF-8 JSON"
+    assert reply.error_message == message
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "Application/Json",
+        "APPLICATION/JSON; CHARSET=UTF-8",
+        'application/json;charset="utf-8"',
+        "application/json ; version=1",
+        "",
+        None,
+    ],
+)
+def test_json_media_types_are_case_insensitive(api, content_type):
+    # RFC 9110 8.3.1: type, subtype and parameter names are case-insensitive, so is charset's value.
+    event = rest_event("POST", "/files", body=upload_body())
+    for headers in (event["headers"], event["multiValueHeaders"]):
+        del headers["Content-Type"]
+    if content_type is not None:
+        event["headers"]["content-type"] = content_type
+        event["multiValueHeaders"]["content-type"] = [content_type]
+
+    reply = call(api.app, event)
+
+    assert reply.status == 201, reply.body
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        # Powertools parses these itself: missing or empty boundary raised ValueError (500).
+        ("multipart/form-data", "--x\r\n\r\n--x--"),
+        ("multipart/form-data; boundary=", "--x\r\n\r\n--x--"),
+        ("Multipart/Form-Data; boundary=x", "--x\r\n\r\n--x--"),
+        # Non-Latin-1 text in a multipart body raised UnicodeEncodeError (500).
+        (
+            "multipart/form-data; boundary=x",
+            '--x\r\nContent-Disposition: form-data; name="filename"\r\n\r\n漢字.txt\r\n--x--',
+        ),
+        # Parsed into lists, then refused with pydantic's messages (400).
+        ("application/x-www-form-urlencoded", "filename=a.txt&content_type=text/plain&size=1"),
+        ("application/json; charset=iso-8859-1", upload_body()),
+        ("application/jsonl", upload_body()),
+        ("application/merge-patch+json", upload_body()),
+        ("text/plain", upload_body()),
+        ("json", upload_body()),
+    ],
+)
+def test_a_body_of_another_media_type_is_415_before_parsing(api, content_type, body):
+    reply = api.post("/files", body=body, headers={"Content-Type": content_type})
+
+    assert reply.status == 415, reply.body
+    assert reply.body == {
+        "error": {
+            "code": "unsupported_media_type",
+            "message": "the request body must be application/json (UTF-8)",
+        }
+    }
+    assert api.dynamo.names() == []
