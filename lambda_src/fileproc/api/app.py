@@ -73,7 +73,7 @@ RETRY_AFTER_SECONDS = 1
 _PATTERN_HINTS = {
     "file_id": "must be 32 lowercase hexadecimal characters",
     "filename": "must not contain control characters",
-    "content_type": "must be a media type such as image/jpeg",
+    "content_type": "must be a media type such as image/jpeg, without control characters",
 }
 
 
@@ -81,11 +81,17 @@ def _error_doc(description: str) -> OpenAPIResponse:
     return {"description": description, "content": {"application/json": {"model": ErrorResponse}}}
 
 
-# Answers any route may give: 403 and 429 come from API Gateway (API key, usage plan).
+# Answers any route may give. 403, 413, 429, 502 and 504 come from API Gateway (API key,
+# payload limit, usage plan, integration failures) in the same error shape
+# (modules/api/errors.tf); a route lists its own statuses after these, overriding one.
 _COMMON_ERRORS: dict[int, OpenAPIResponse] = {
-    403: _error_doc("Missing or unknown API key"),
-    429: _error_doc("Too many requests for this API key"),
+    403: _error_doc("Missing or unknown API key (forbidden)"),
+    413: _error_doc("The request is over API Gateway's 10 MB payload limit (request_too_large)"),
+    429: _error_doc("Too many requests, or the quota used up, for this API key"),
+    500: _error_doc("A fault of the service, not of the request (internal_error)"),
+    502: _error_doc("The function failed without answering (internal_error)"),
     503: _error_doc("A backing service is throttling; retry after Retry-After seconds"),
+    504: _error_doc("The function did not answer in time (gateway_timeout)"),
 }
 
 
@@ -183,9 +189,9 @@ def create_app(
         tags=["files"],
         operation_id="listFiles",
         responses={
+            **_COMMON_ERRORS,
             200: _ok_doc("A page of files", FileList),
             400: _error_doc("Invalid filter, limit or next_token"),
-            **_COMMON_ERRORS,
         },
     )
     def list_files(
@@ -218,10 +224,10 @@ def create_app(
         tags=["files"],
         operation_id="getFile",
         responses={
+            **_COMMON_ERRORS,
             200: _ok_doc("The file's record", FileRecord),
             400: _error_doc("file_id is not a file id"),
             404: _error_doc("No such file"),
-            **_COMMON_ERRORS,
         },
     )
     def get_file(
@@ -271,11 +277,11 @@ def create_app(
         tags=["files"],
         operation_id="getDownloadLink",
         responses={
+            **_COMMON_ERRORS,
             200: _ok_doc("The presigned URL", DownloadLink),
             400: _error_doc("file_id is not a file id, or artefact is not an artefact name"),
             404: _error_doc("No such file, or the file has no such artefact"),
             409: _error_doc("The file was deleted, or has not been uploaded yet"),
-            **_COMMON_ERRORS,
         },
     )
     def download_file(
@@ -301,11 +307,14 @@ def create_app(
         operation_id="createUpload",
         status_code=HTTPStatus.CREATED,
         responses={
+            **_COMMON_ERRORS,
             201: _ok_doc("The upload form", UploadTicket),
             400: _error_doc("Invalid body, unsupported file type or mismatched content_type"),
-            413: _error_doc("The file is over its category's size limit"),
-            415: _error_doc("The request body is not JSON"),
-            **_COMMON_ERRORS,
+            413: _error_doc(
+                "The file is over its category's size limit (file_too_large), or the "
+                "request over API Gateway's 10 MB payload limit (request_too_large)"
+            ),
+            415: _error_doc("The request body is not application/json (UTF-8)"),
         },
     )
     def create_upload(request: UploadRequest) -> dict[str, Any]:

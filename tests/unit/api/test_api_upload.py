@@ -246,10 +246,69 @@ def test_a_file_over_its_category_limit_is_413_with_the_limit(make_api):
     assert document.status == 201
 
 
-def test_a_huge_size_is_413(api):
-    reply = api.post("/files", body=upload_body(size=10**30))
+def test_a_size_over_what_s3_stores_in_one_post_is_400_with_the_bound(make_api):
+    # Even where a category's limit is set higher: the presigned POST could not carry it.
+    api = make_api(max_data_bytes=10 * 1024**4)
 
-    assert reply.status == 413
+    for size in (5 * 1024**3 + 1, 10**30):
+        reply = api.post(
+            "/files", body=upload_body(filename="a.csv", content_type="text/csv", size=size)
+        )
+
+        assert reply.status == 400
+        assert "field size: Input should be less than or equal to 5368709120" in (
+            reply.error_message
+        )
+    at_bound = api.post(
+        "/files", body=upload_body(filename="a.csv", content_type="text/csv", size=5 * 1024**3)
+    )
+    assert at_bound.status == 201
+
+
+def test_an_integral_float_size_is_that_integer(api):
+    # JSON Schema (OpenAPI 3.1) counts 12.0 as an integer; a JSON client may well send it.
+    reply = api.post("/files", body=upload_body(size=float(len(JPEG))))
+
+    assert reply.status == 201, reply.body
+    item = stored(api, reply.body["file_id"])
+    assert item["size"] == len(JPEG)
+    assert ["content-length-range", len(JPEG), len(JPEG)] in policy_of(
+        reply.body["upload"]["fields"]
+    )["conditions"]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "image/jpeg\r\nX-Amz-Meta-Injected: 1",
+        "image/jpeg\n",
+        "image/jpeg;\rcharset=x",
+        "image/jpeg;\x0bcharset=x",
+        "image/jpeg;\u2028charset=x",
+        'image/jpeg; name="a\x7fb"',
+        'image/jpeg; name="caf\u00e9"',
+        'image/jpeg; name="a\tb\r\n"',
+        "image/jpeg\x00",
+    ],
+)
+def test_control_characters_in_content_type_are_400(api, content_type):
+    # The upload form's Content-Type header carries it as it is: no header can hold a CR or LF.
+    reply = api.post("/files", body=upload_body(content_type=content_type))
+
+    assert reply.status == 400
+    assert reply.error_message == (
+        "field content_type: must be a media type such as image/jpeg, without control characters"
+    )
+    assert table_is_empty(api)
+
+
+@pytest.mark.parametrize("filename", ["a\x85b.jpg", "a\x9b.jpg", "a\x7f.jpg", "a\r\n.jpg"])
+def test_control_characters_in_filename_are_400(api, filename):
+    # The name goes into the download's Content-Disposition and into the logs.
+    reply = api.post("/files", body=upload_body(filename=filename))
+
+    assert reply.status == 400
+    assert reply.error_message == "field filename: must not contain control characters"
 
 
 @pytest.mark.parametrize(
@@ -258,7 +317,8 @@ def test_a_huge_size_is_413(api):
         (upload_body(size=0), "field size: Input should be greater than or equal to 1"),
         (upload_body(size=-5), "field size: Input should be greater than or equal to 1"),
         (upload_body(size="12"), "field size: Input should be a valid integer"),
-        (upload_body(size=12.0), "field size: Input should be a valid integer"),
+        (upload_body(size=12.5), "field size: Input should be a valid integer"),
+        (upload_body(size=float("inf")), "field size: Input should be a valid integer"),
         (upload_body(size=True), "field size: Input should be a valid integer"),
         (upload_body(size=None), "field size: Input should be a valid integer"),
         (upload_body(filename=""), "field filename: String should have at least 1 character"),
