@@ -325,8 +325,9 @@ def test_image_handler_end_to_end(
     from PIL import Image
 
     module = handler_module("image")
-    file_id = "0123456789abcdef0123456789abcdef"
-    key = f"uploads/{file_id}/Red Square.PNG"
+    # Written straight to the bucket (the API would have recorded the key first).
+    key = "uploads/0123456789abcdef0123456789abcdef/Red Square.PNG"
+    file_id = file_id_for_key(aws.bucket, key)
     record = uploads.put(key, png_bytes(640, 480), "image/png")
     message = sqs_message(notification(record))
     assert module.handler(sqs_event(message), lambda_context) == {"batchItemFailures": []}
