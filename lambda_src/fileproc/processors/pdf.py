@@ -35,8 +35,11 @@ from __future__ import annotations
 import io
 import math
 import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -46,7 +49,7 @@ from fileproc.errors import Corrupt
 from fileproc.keys import ArtefactName
 from fileproc.processors import sniff
 from fileproc.processors.base import Artefact, Extraction
-from fileproc.processors.streams import read_head, spooled
+from fileproc.processors.streams import CHUNK_BYTES, read_head
 from fileproc.processors.textstats import TextCounter, preview, valid_unicode
 
 PAGE_SEPARATOR = "\n\n"
@@ -87,7 +90,7 @@ def process(stream: BinaryIO, *, settings: Settings) -> Extraction:
         "format": "PDF",
         "version": version.group(1).decode() if version else None,
     }
-    with spooled(head, stream) as file:
+    with _spooled_to_path(head, stream) as file:
         document = _open(file)
         if document is None:
             metadata.update(encrypted=True, pages=None, thumbnail=None)
@@ -127,11 +130,24 @@ def process(stream: BinaryIO, *, settings: Settings) -> Extraction:
     return Extraction(metadata=metadata, artefacts=artefacts, text=text)
 
 
-def _open(file: BinaryIO) -> pdfium.PdfDocument | None:
+@contextmanager
+def _spooled_to_path(head: bytes, stream: BinaryIO) -> Iterator[IO[bytes]]:
+    """``head`` + the rest of ``stream`` in a named temporary file (Lambda's /tmp),
+    deleted on exit. PDFium reads a path with its own file access; a Python file
+    object would cost a ctypes callback per read (16 % of a text PDF's time)."""
+    with tempfile.NamedTemporaryFile(prefix="fileproc-", suffix=".pdf") as file:
+        file.write(head)
+        while chunk := stream.read(CHUNK_BYTES):
+            file.write(chunk)
+        file.flush()
+        yield file
+
+
+def _open(file: IO[bytes]) -> pdfium.PdfDocument | None:
     """The document, None if it is encrypted and the empty password does not open it;
     Corrupt if PDFium cannot read it or it was cut short."""
     try:
-        document = pdfium.PdfDocument(file)
+        document = pdfium.PdfDocument(file.name)
     except pdfium.PdfiumError as exc:
         if getattr(exc, "err_code", None) in _LOCKED:
             return None
@@ -151,7 +167,7 @@ def _reason(exc: pdfium.PdfiumError) -> str:
     return found.group(1).lower() if found else str(exc)
 
 
-def _truncated(file: BinaryIO) -> bool:
+def _truncated(file: IO[bytes]) -> bool:
     size = file.seek(0, io.SEEK_END)
     file.seek(max(0, size - EOF_WINDOW))
     return b"%%EOF" not in file.read(EOF_WINDOW)
