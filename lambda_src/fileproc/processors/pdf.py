@@ -134,7 +134,7 @@ def process(stream: BinaryIO, *, settings: Settings) -> Extraction:
 def _spooled_to_path(head: bytes, stream: BinaryIO) -> Iterator[IO[bytes]]:
     """``head`` + the rest of ``stream`` in a named temporary file (Lambda's /tmp),
     deleted on exit. PDFium reads a path with its own file access; a Python file
-    object would cost a ctypes callback per read (16 % of a text PDF's time)."""
+    object would cost a ctypes callback into Python on every read."""
     with tempfile.NamedTemporaryFile(prefix="fileproc-", suffix=".pdf") as file:
         file.write(head)
         while chunk := stream.read(CHUNK_BYTES):

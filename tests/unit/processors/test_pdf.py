@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+import tempfile
 import zlib
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -432,3 +434,15 @@ def test_fit_box(width: float, height: float, expected: tuple[int, int] | None) 
 )
 def test_pdf_dates(text: str, iso: str | None) -> None:
     assert pdf.pdf_date(text) == iso
+
+
+def test_the_spooled_copy_is_removed_whatever_the_outcome(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # Lambda's /tmp
+
+    run(document.process, text_pdf(PAGES), ".pdf")
+    with pytest.raises(Corrupt):
+        run(document.process, text_pdf(PAGES)[:500], ".pdf")
+
+    assert list(tmp_path.iterdir()) == []
