@@ -6,8 +6,9 @@ Metadata: ``format`` "PDF", ``version`` ("1.7", from the header), ``pages``,
 when absent), ``created``/``modified`` (ISO-8601), ``thumbnail`` (``width``,
 ``height`` of the preview, None when page 1 could not be drawn), and for a
 readable document ``characters``, ``words``, ``preview``, ``text_pages`` (pages
-read), ``text_truncated`` and ``page_errors`` (1-based pages that could not be
-loaded: each costs its own text, never the file's). An encrypted PDF that the
+read), ``text_truncated``, ``page_errors`` (the first 20 1-based pages that could not
+be loaded: each costs its own text, never the file's) and ``page_error_count``
+(all of them, among the pages read). An encrypted PDF that the
 empty password does not open is processed with ``encrypted: true``, ``pages:
 null`` and no text: without the key not even the page tree can be read. A PDF
 whose strings and streams are in clear (only its attachments are encrypted,
@@ -21,8 +22,9 @@ Memory: the object is spooled to a temporary file that PDFium reads as it needs
 (never loaded whole), each page is closed before the next is loaded, a page's
 text is read only up to the characters still allowed, and the preview is drawn
 straight at its own size (at most THUMBNAIL_MAX_PX squared pixels), never the
-page at full size. What PDFium holds for one page (its content and the images
-it decodes to draw page 1) is the PDF's own: the processing isolation bounds it.
+page at full size; PDFium decodes the images it draws at about that size too (a
+6000 x 6000 RGB image, 108 MB decoded, costs a few MB: tested). What PDFium
+holds for one page's content is the PDF's own: the processing isolation bounds it.
 
 Why PDFium rather than pypdf: 2-3x faster on text, it reads the PDFs real
 producers write that pypdf refuses (abbreviated filter names, attachment-only
@@ -116,6 +118,7 @@ def process(stream: BinaryIO, *, settings: Settings) -> Extraction:
         text_pages=reading.pages_read,
         text_truncated=reading.pages_read < pages or counter.characters >= settings.text_max_chars,
         page_errors=reading.page_errors,
+        page_error_count=reading.page_error_count,
     )
     artefacts: dict[str, Artefact] = {}
     if reading.thumbnail is not None:
@@ -181,6 +184,7 @@ class _Reading:
         self.parts: list[str] = []
         self.pages_read = 0
         self.page_errors: list[int] = []
+        self.page_error_count = 0
         self.thumbnail: bytes | None = None
         self.thumbnail_size: dict[str, int] | None = None
 
@@ -202,6 +206,7 @@ def _read_pages(document: pdfium.PdfDocument, pages: int, settings: Settings) ->
             page = document[number]
         except pdfium.PdfiumError:
             # A page entry PDFium cannot load costs that page's text, not the file.
+            reading.page_error_count += 1
             if len(reading.page_errors) < MAX_PAGE_ERRORS:
                 reading.page_errors.append(number + 1)
             continue

@@ -68,6 +68,7 @@ def test_multi_page_pdf_text_metadata_and_artefact() -> None:
         "text_pages": 3,
         "text_truncated": False,
         "page_errors": [],
+        "page_error_count": 0,
     }
     assert metadata["version"] in ("1.3", "1.4", "1.5", "1.6", "1.7", "2.0")
     assert metadata["words"] == 19
@@ -196,6 +197,7 @@ def test_one_failing_page_does_not_cost_the_others() -> None:
 
     assert result.metadata["pages"] == 3
     assert result.metadata["page_errors"] == [2]
+    assert result.metadata["page_error_count"] == 1
     assert result.metadata["text_pages"] == 3
     assert result.text == "First page\n\nThird page"
 
@@ -217,6 +219,7 @@ def test_page_errors_are_listed_up_to_a_limit() -> None:
     result = run(document.process, data, ".pdf")
 
     assert result.metadata["page_errors"] == list(range(1, 21))
+    assert result.metadata["page_error_count"] == 25
     assert result.metadata["text_pages"] == 26
     assert result.text == "Last page"
 
@@ -446,3 +449,43 @@ def test_the_spooled_copy_is_removed_whatever_the_outcome(
         run(document.process, text_pdf(PAGES)[:500], ".pdf")
 
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_huge_image_on_page_1_is_drawn_without_decoding_it_whole(tmp_path: Path) -> None:
+    # 6000 x 6000 RGB (108 MB decoded) in a 0.4 MB file: PDFium decodes it at the
+    # preview's size. Peak RSS growth (C allocations too) in a fresh process.
+    side = 6000
+    pixels = bytes(range(256)) * (side * side * 3 // 256)
+    image = b"/Type /XObject /Subtype /Image /Width %d /Height %d " % (side, side)
+    image += b"/ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter /FlateDecode"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /XObject << /Im1 5 0 R >> >> >>",
+        stream(b"", b"q 612 0 0 792 0 0 cm /Im1 Do Q"),
+        stream(image, zlib.compress(pixels, 6)),
+    ]
+    path = tmp_path / "huge-image.pdf"
+    path.write_bytes(raw_pdf(objects))
+    code = f"""
+import io, re
+from fileproc.config import Settings
+from fileproc.processors import document, pdf
+settings = Settings(table_name="t", bucket_name="b")
+data = open({str(path)!r}, "rb").read()
+def status(key):
+    return int(re.search(key + r":\\s+(\\d+) kB", open("/proc/self/status").read()).group(1))
+with open("/proc/self/clear_refs", "w") as refs:
+    refs.write("5")  # resets VmHWM to the current RSS
+before = status("VmRSS")
+result = document.process(io.BytesIO(data), size=len(data), extension=".pdf", settings=settings)
+print(result.metadata["thumbnail"]["width"], (status("VmHWM") - before) // 1024)
+"""
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    width, growth_mb = map(int, completed.stdout.split())
+
+    assert width == 198
+    assert growth_mb < 48, f"peak RSS grew by {growth_mb} MB"
