@@ -1,8 +1,8 @@
 """The text encoding of a file, decided from a sample of its first bytes.
 
 Text without binary signatures is text: only a known format's magic number
-(``sniff``), NUL bytes that are not UTF-16/32, or a share of control
-characters that no text has make a file binary. Everything else gets an
+(``sniff``) or a share of control characters (NUL included) that no text has,
+unless it is UTF-16/32, make a file binary; a few stray NULs do not. Everything else gets an
 encoding, the best guess with its confidence, and is decoded with replacement
 characters where the guess is wrong, never refused.
 
@@ -31,8 +31,8 @@ from functools import cache
 # What the text processors read before deciding: the detectors need a few
 # kilobytes of real text, and the sample is held in memory once.
 SAMPLE_BYTES = 64 * 1024
-# C0 controls that text does not use: not TAB LF VT FF CR, BS (overstrike in
-# manual pages), SUB (DOS end of file) or ESC (ISO-2022, terminal colours).
+# C0 controls that text does not use, NUL among them: not TAB LF VT FF CR, BS
+# (overstrike in manual pages), SUB (DOS end of file) or ESC (ISO-2022, colours).
 _CONTROLS = bytes([*range(0x00, 0x08), *range(0x0E, 0x1A), *range(0x1C, 0x20)])
 _NOT_CONTROLS = bytes(byte for byte in range(256) if byte not in _CONTROLS)
 # A larger share of such bytes is binary data (random bytes have about 10 %).
@@ -86,9 +86,11 @@ def guess(sample: bytes, *, complete: bool) -> Guess | None:
         # text that UTF-8 would decode as escape codes and Latin letters.
         return _legacy(sample)
     if b"\x00" in sample:
-        # Binary data, or BOM-less UTF-16/32, whose every other (or three in
-        # four) byte is NUL in most scripts.
-        return _wide_unicode(sample)
+        # BOM-less UTF-16/32, whose every other (or three in four) byte is NUL
+        # in most scripts; or binary data; or text with a few stray NULs.
+        wide = _wide_unicode(sample)
+        if wide is not None:
+            return wide
     if len(sample.translate(None, _NOT_CONTROLS)) > MAX_CONTROL_SHARE * len(sample):
         return None
     if _is_utf8(sample, complete):

@@ -341,8 +341,14 @@ def test_bom_less_utf32_is_found() -> None:
     assert found.encoding == "utf-32-be"
 
 
-def test_nul_bytes_that_are_not_utf16_are_binary() -> None:
-    assert charset.guess(b"text with one \x00 NUL in the middle " * 20, complete=True) is None
+def test_a_few_stray_nul_bytes_do_not_make_text_binary() -> None:
+    data = (FRENCH * 10).encode("utf-8").replace(b"\n", b"\x00\n", 3)
+
+    result = run(document.process, data, ".txt")
+
+    assert result.metadata["encoding"] == "utf-8"
+    assert result.metadata["lines"] == 30
+    assert result.metadata["characters"] == len(FRENCH * 10) + 3
 
 
 def test_a_misread_decoding_has_faults_the_right_one_has_none() -> None:
