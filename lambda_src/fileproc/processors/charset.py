@@ -2,9 +2,9 @@
 
 Text without binary signatures is text: only a known format's magic number
 (``sniff``) or a share of control characters (NUL included) that no text has,
-unless it is UTF-16/32, make a file binary; a few stray NULs do not. Everything else gets an
-encoding, the best guess with its confidence, and is decoded with replacement
-characters where the guess is wrong, never refused.
+unless it is UTF-16/32, make a file binary; a few stray NULs do not.
+Everything else gets an encoding, the best guess with its confidence, and is
+decoded with replacement characters where the guess is wrong, never refused.
 
 The guess: a byte-order mark decides at once; valid UTF-8 is taken as UTF-8 (a
 legacy 8-bit text almost never is, and checking is far cheaper than
@@ -15,8 +15,8 @@ punctuation, a control character or a letter of another script inside a word
 ("ľlu»oučký" for Czech ISO-8859-2 read as Windows-1250, "Perchи" for Italian
 read as Windows-1251) loses to one that does not; among equals chardet's order
 stands. The short samples where that decides are where statistical models are
-weakest. (chardet's first call loads its models, about 0.2 s: only a file that
-is neither UTF-8 nor marked by a BOM pays it.)
+weakest. (chardet's import and first call, which loads its models, take about
+0.1 s: only a file that is neither UTF-8 nor marked by a BOM pays it.)
 """
 
 from __future__ import annotations
