@@ -19,7 +19,7 @@ class Category(StrEnum):
 class ArtefactName(StrEnum):
     """The names in a record's derived map, as GET /files/{file_id}/download?artefact= takes."""
 
-    THUMBNAIL = "thumbnail"  # images: derived/<id>/thumbnail.jpg
+    THUMBNAIL = "thumbnail"  # images and PDFs (page 1): derived/<id>/thumbnail.jpg
     TEXT = "text"  # PDFs: derived/<id>/text.txt
 
 

@@ -446,14 +446,15 @@ def test_notifications_from_moto_s3_through_sqs(
 
 
 def test_handler_modules_import_only_their_own_processor() -> None:
-    """Cold start: the image function must not pay for pypdf, nor documents for Pillow."""
+    """Cold start: the image function must not pay for PDFium, nor documents for Pillow."""
     import subprocess
     import sys
 
     handler_module("image")
     code = (
         "import sys, fileproc.handlers.image; "
-        "print(','.join(m for m in ('pypdf', 'fileproc.processors.document') if m in sys.modules))"
+        "print(','.join(m for m in ('pypdfium2', 'fileproc.processors.document') "
+        "if m in sys.modules))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120

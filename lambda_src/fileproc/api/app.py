@@ -272,8 +272,8 @@ def create_app(
         "/files/<file_id>/download",
         summary="A short-lived download link",
         description="A presigned S3 GET of the file's recorded version, saved under its "
-        "original name; with artefact, of that derived file instead (thumbnail of an image: "
-        '"<name>.thumbnail.jpg"; text of a PDF: "<name>.txt").',
+        "original name; with artefact, of that derived file instead (thumbnail of an image "
+        'or of a PDF\'s first page: "<name>.thumbnail.jpg"; text of a PDF: "<name>.txt").',
         tags=["files"],
         operation_id="getDownloadLink",
         responses={
