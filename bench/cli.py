@@ -23,7 +23,7 @@ from typing import Any
 
 from bench import machine, report
 from bench.config import FULL, QUICK, Context, sizes_from_env
-from bench.figures import coldstart, data, document, image, listing, package, sandbox
+from bench.figures import coldstart, data, document, hostile, image, listing, package, sandbox
 from bench.measure import REPO_ROOT
 from bench.model import Figure, not_measured
 
@@ -34,6 +34,7 @@ GROUPS: dict[str, Group] = {
     "image": image.run,
     "data": data.run,
     "document": document.run,
+    "hostile": hostile.run,
     "package": package.run,
     "coldstart": coldstart.run,
     "api": listing.run,

@@ -80,7 +80,20 @@ def table(run: dict[str, Any]) -> str:
     for figure in run["figures"]:
         if figure["method"]:
             lines.append(f"- `{figure['id']}`: {figure['method']}.")
+    for figure in run["figures"]:
+        lines += _detail_table(figure.get("details", {}).get("table"))
     return "\n".join(lines)
+
+
+def _detail_table(table: dict[str, Any] | None) -> list[str]:
+    """A figure's per-item table (e.g. hostile's one row per kind), under the figures."""
+    if not table:
+        return []
+    lines = ["", f"{table['title']}:", ""]
+    lines.append("| " + " | ".join(table["columns"]) + " |")
+    lines.append("|" + "---|" * len(table["columns"]))
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in table["rows"]]
+    return lines
 
 
 def write_markdown(path: Path, run: dict[str, Any]) -> None:

@@ -371,10 +371,12 @@ def rebuilt(error: dict[str, Any], limits: Limits) -> BaseException:
     else:
         module, _, qualname = name.rpartition(".")
         builtin = getattr(builtins, qualname, None) if module == "builtins" else None
+        exc = RuntimeError(f"{name}: {message}")
         if isinstance(builtin, type) and issubclass(builtin, Exception):
-            exc = builtin(message)
-        else:
-            exc = RuntimeError(f"{name}: {message}")
+            # UnicodeDecodeError and a few others take more than a message: those
+            # stay a RuntimeError (an InternalError record), not a TypeError here.
+            with contextlib.suppress(TypeError):
+                exc = builtin(message)
     if error.get("traceback"):
         exc.add_note(f"In the extraction's child process:\n{error['traceback']}")
     return exc

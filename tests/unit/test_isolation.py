@@ -306,6 +306,13 @@ class LibraryError(Exception):
         (Odd(7, "odd"), PermanentError, "Odd", "7: odd"),
         (TypeError("bad operand"), TypeError, None, "bad operand"),
         (LibraryError("boom"), RuntimeError, None, "test_isolation.LibraryError: boom"),
+        (
+            # Regression: its five-argument constructor made rebuilt() raise TypeError.
+            UnicodeDecodeError("utf-16-le", b"\x00\xdc", 0, 2, "illegal encoding"),
+            RuntimeError,
+            None,
+            "builtins.UnicodeDecodeError: 'utf-16-le' codec can't decode",
+        ),
         (MemoryError(), OutOfMemory, "OutOfMemory", "a file may use in this function"),
     ],
 )

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import struct
 import warnings
 import zlib
@@ -76,6 +77,8 @@ COEFFICIENT_BYTES = 2
 DECODE_OVERHEAD_BYTES = 8 * MiB
 
 # What Pillow raises for damaged data, truncation included (LOAD_TRUNCATED_IMAGES off).
+# PngImagePlugin's ValueErrors for MAX_TEXT_CHUNK and MAX_TEXT_MEMORY.
+_TEXT_BOMB = re.compile(r"Decompressed data too large|Too much memory used in text chunks", re.I)
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error, zlib.error)
 
 
@@ -153,6 +156,9 @@ def _decode_errors(pillow_format: str) -> Iterator[None]:
     except UnidentifiedImageError:
         raise Corrupt(f"not a readable {pillow_format} image") from None
     except _DECODE_ERRORS as exc:
+        if isinstance(exc, ValueError) and _TEXT_BOMB.search(str(exc)):
+            # Pillow's caps on PNG text chunks: a compressed text bomb, not damage.
+            raise DecompressionBomb(f"{pillow_format} text metadata: {exc}") from None
         raise Corrupt(f"damaged {pillow_format} image: {exc}") from None
 
 

@@ -34,6 +34,7 @@ the layer) and draws pages, which pypdf cannot.
 
 from __future__ import annotations
 
+import ctypes
 import io
 import math
 import re
@@ -271,7 +272,7 @@ def _field_names() -> list[str]:
 
 def _document_info(document: pdfium.PdfDocument) -> dict[str, Any]:
     """The Info dictionary's standard entries; an empty or malformed entry reads as absent."""
-    info = document.get_metadata_dict(skip_empty=True)
+    info = {name: _info_text(document, name) for name in pdfium.PdfDocument.METADATA_KEYS}
     fields: dict[str, Any] = dict.fromkeys(_field_names(), None)
     for key, name in _INFO_TEXT:
         value = info.get(name)
@@ -280,6 +281,16 @@ def _document_info(document: pdfium.PdfDocument) -> dict[str, Any]:
     for key, name in _INFO_DATES:
         fields[key] = pdf_date(info.get(name) or "")
     return fields
+
+
+def _info_text(document: pdfium.PdfDocument, name: str) -> str:
+    """One Info entry as PDFium gives it (UTF-16LE), decoded with replacement: a lone
+    surrogate in a title made pypdfium2's strict decode raise, losing the whole file."""
+    key = name.encode("ascii") + b"\x00"
+    size = pdfium_c.FPDF_GetMetaText(document, key, None, 0)
+    buffer = ctypes.create_string_buffer(size)
+    pdfium_c.FPDF_GetMetaText(document, key, buffer, size)
+    return buffer.raw[: max(size - 2, 0)].decode("utf-16-le", errors="replace")
 
 
 def pdf_date(text: str) -> str | None:

@@ -11,6 +11,7 @@ from PIL import Image, ImageFile, JpegImagePlugin
 
 from fileproc.errors import ContentMismatch, Corrupt, DecompressionBomb, Unsupported
 from fileproc.processors import image
+from fileproc_tools import hostile
 from fileproc_tools.pdfs import text_pdf
 
 from . import images
@@ -276,6 +277,15 @@ def test_decompression_bomb_is_refused_before_decoding() -> None:
 
     with pytest.raises(DecompressionBomb, match="decompression bomb"):
         run(image.process, data, ".png", image_max_pixels=10_000_000)
+
+
+def test_a_png_text_chunk_bomb_is_a_decompression_bomb() -> None:
+    # Regression (hostile suite): Pillow's MAX_TEXT_CHUNK refusal was recorded as Corrupt.
+    data = hostile.png_text_bomb(hostile.SMALL)
+    assert len(data) < 100_000
+
+    with pytest.raises(DecompressionBomb, match="PNG text metadata: Decompressed data too large"):
+        run(image.process, data, ".png")
 
 
 def test_pixel_limit_allows_an_image_at_the_limit() -> None:
