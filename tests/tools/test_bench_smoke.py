@@ -36,6 +36,7 @@ def test_quick_bench_run_measures_every_figure(tmp_path: Path) -> None:
         "image.time", "image.memory", "data.throughput.mixed", "data.throughput.numeric",
         "data.memory", "document.pdf", "document.pdf.pypdf", "package.function", "coldstart.image",
         "coldstart.document", "coldstart.data", "coldstart.api", "api.list.60", "api.list.120",
+        "hostile.peak", "hostile.outcomes",
     } <= ids  # fmt: skip
     for figure in run["figures"]:
         assert figure["value"] is not None, figure
@@ -45,3 +46,4 @@ def test_quick_bench_run_measures_every_figure(tmp_path: Path) -> None:
     markdown = (tmp_path / "BENCHMARKS.md").read_text()
     assert "| figure | value | baseline | ratio | target | met |" in markdown
     assert "image: peak memory" in markdown
+    assert "Hostile files (small size) through the isolated processors" in markdown
