@@ -115,18 +115,18 @@ def measure(work_dir: str, scale: str) -> dict[str, Any]:
         if not os.path.exists(path):
             with open(path, "wb") as out:
                 out.write(kind.make(sizes))
-        rows.append(_forked(kind, path))
+        rows.append(_forked(kind, path, sizes))
     return {"scale": scale, "parent_rss_mb": _rss_mb(), "kinds": rows}
 
 
-def _forked(kind: Any, path: str) -> dict[str, Any]:
+def _forked(kind: Any, path: str, sizes: Any) -> dict[str, Any]:
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the measuring child
         code = 1
         try:
             os.close(read_end)
-            os.write(write_end, json.dumps(_one(kind, path)).encode())
+            os.write(write_end, json.dumps(_one(kind, path, sizes)).encode())
             code = 0
         finally:
             os._exit(code)
@@ -137,7 +137,7 @@ def _forked(kind: Any, path: str) -> dict[str, Any]:
     return dict(json.loads(text))
 
 
-def _one(kind: Any, path: str) -> dict[str, Any]:
+def _one(kind: Any, path: str, sizes: Any) -> dict[str, Any]:
     from fileproc import isolation
     from fileproc.config import Settings
     from fileproc.errors import PermanentError
@@ -168,7 +168,8 @@ def _one(kind: Any, path: str) -> dict[str, Any]:
         except Exception as exc:  # what the pipeline records as InternalError
             outcome, reason = "FAILED InternalError", f"{type(exc).__name__}: {exc}"[:300]
     seconds = time.perf_counter() - started
-    expected = " ".join(filter(None, (kind.expect.status, kind.expect.error_type)))
+    expect = kind.expected(sizes)
+    expected = " ".join(filter(None, (expect.status, expect.error_type)))
     return {
         "kind": kind.key_name,
         "function": category,

@@ -114,8 +114,9 @@ def test_each_hostile_kind_ends_in_its_expected_record(
     item = result.item
     assert item is not None
     outcome = (item["status"], item.get("error", {}).get("type"))
-    assert outcome == (kind.expect.status, kind.expect.error_type), item.get("error")
-    if kind.expect.status == hostile.PROCESSED:
+    expect = kind.expected(hostile.SMALL)
+    assert outcome == (expect.status, expect.error_type), item.get("error")
+    if expect.status == hostile.PROCESSED:
         assert item["metadata"]
         assert item["processed_at"]
     else:

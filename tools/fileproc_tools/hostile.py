@@ -60,6 +60,11 @@ class Kind:
     make: Callable[[Scale], bytes]
     expect: Expect
     why: str = ""
+    # At FULL size, when it differs: a shape that fits the bounds small and not full.
+    full: Expect | None = None
+
+    def expected(self, scale: Scale) -> Expect:
+        return self.full if scale is FULL and self.full is not None else self.expect
 
     @property
     def key_name(self) -> str:
@@ -498,9 +503,22 @@ KINDS: tuple[Kind, ...] = (
     K("png-zero-width", ".png", png_zero_width, failed("Corrupt")),
     K("png-bad-crc", ".png", png_bad_crc, failed("Corrupt")),
     K("png-text-bomb", ".png", png_text_bomb, failed("DecompressionBomb")),
-    K("png-strip-rgb", ".png", lambda s: blank_png(s.strip, 1), ok()),
-    K("png-strip-1bit", ".png", lambda s: blank_png(1, s.strip, 0, 1), ok()),
-    K("png-square-rgba", ".png", lambda s: blank_png(s.side, s.side, 6), ok()),
+    # Full size: over IMAGE_DECODE_BUDGET_MB (512), refused before decoding.
+    K("png-strip-rgb", ".png", lambda s: blank_png(s.strip, 1), ok(), full=failed("TooLarge")),
+    K(
+        "png-strip-1bit",
+        ".png",
+        lambda s: blank_png(1, s.strip, 0, 1),
+        ok(),
+        full=failed("TooLarge"),
+    ),
+    K(
+        "png-square-rgba",
+        ".png",
+        lambda s: blank_png(s.side, s.side, 6),
+        ok(),
+        full=failed("TooLarge"),
+    ),
     K("png-16bit-grey", ".png", png_16bit_grey, ok()),
     K("jpeg-truncated-exif", ".jpg", jpeg_truncated_exif, ok()),
     K("jpeg-progressive", ".jpg", jpeg_progressive, ok()),
@@ -518,7 +536,8 @@ KINDS: tuple[Kind, ...] = (
     K("pdf-broken-xref", ".pdf", pdf_broken_xref, ok()),
     K("pdf-missing-trailer", ".pdf", pdf_missing_trailer, failed("Corrupt"), "a cut file"),
     K("pdf-junk-before-header", ".pdf", pdf_junk_before_header, ok()),
-    K("pdf-deflate-bomb", ".pdf", pdf_deflate_bomb, ok()),
+    # Full size: a 1 GB content stream; its file's memory limit, not the function's.
+    K("pdf-deflate-bomb", ".pdf", pdf_deflate_bomb, ok(), full=failed("OutOfMemory")),
     K("pdf-many-pages", ".pdf", pdf_many_pages, ok()),
     K("pdf-page-count-lie", ".pdf", pdf_page_count_lie, ok()),
     K("pdf-huge-mediabox", ".pdf", pdf_huge_mediabox, ok()),
