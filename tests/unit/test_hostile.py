@@ -36,12 +36,7 @@ PROCESSORS = {
 MEMORY_MB = {Category.IMAGE: 1024, Category.DOCUMENT: 2048, Category.DATA: 1024}
 
 # Kinds that reveal a bug not fixed here: name -> why (listed in the suite's README line).
-KNOWN: dict[str, str] = {
-    "json-huge-number": (
-        "a 5,000-digit integer (valid JSON) ends InvalidJson with Python's int digit limit "
-        "(sys.set_int_max_str_digits) in its message; should be PROCESSED or Unsupported"
-    ),
-}
+KNOWN: dict[str, str] = {}
 
 
 def kinds() -> list[Any]:
