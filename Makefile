@@ -41,8 +41,8 @@ build: venv ## Build build/function.zip and the layer zip for ENV's runtime and 
 .PHONY: fmt
 fmt: venv ## Format Terraform and Python
 	terraform fmt -recursive
-	$(VENV)/bin/ruff format lambda_src cli sandbox tools tests bench
-	$(VENV)/bin/ruff check --fix lambda_src cli sandbox tools tests bench
+	$(VENV)/bin/ruff format lambda_src cli sandbox tools console tests bench
+	$(VENV)/bin/ruff check --fix lambda_src cli sandbox tools console tests bench
 
 .PHONY: lint
 lint: venv ## terraform fmt/validate, checkov, ruff, mypy

@@ -336,3 +336,16 @@ variable "queue_age_alarm_seconds" {
   default     = 1800
   nullable    = false
 }
+
+# --- web console -------------------------------------------------------------------
+
+variable "console" {
+  description = "The web console served by the API at <api_url>/<path> (modules/console): enabled (default true), path (default \"console\"), zip_path (null: build/console.zip, made by `make build`)."
+  type = object({
+    enabled  = optional(bool, true)
+    path     = optional(string)
+    zip_path = optional(string)
+  })
+  default  = {}
+  nullable = false
+}

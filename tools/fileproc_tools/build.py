@@ -62,6 +62,9 @@ from fileproc_tools.tfconfig import REPO_ROOT
 LAMBDA_SRC = REPO_ROOT / "lambda_src"
 REQUIREMENTS = LAMBDA_SRC / "requirements.txt"
 BUILD_DIR = REPO_ROOT / "build"
+# The web console's function (modules/console): its handler and static files.
+CONSOLE_SRC = REPO_ROOT / "console"
+CONSOLE_HANDLER = "fileproc_console.py"
 PACKAGE = "fileproc"
 # The four functions' handlers, fileproc.handlers.<role>.handler (docs/contracts.md).
 HANDLER_MODULES = ("image", "document", "data", "api")
@@ -444,6 +447,29 @@ def build_function(
     return path
 
 
+# --- console zip --------------------------------------------------------------------------
+
+
+def build_console(src: Path = CONSOLE_SRC, out_dir: Path = BUILD_DIR) -> Path:
+    """build/console.zip: the console's handler at the root and its static files under
+    ``static/``. No bytecode: one small module, compiled once per cold start in
+    milliseconds, and the zip stays the same on every machine."""
+    handler = src / CONSOLE_HANDLER
+    if not handler.is_file():
+        raise BuildError(f"{handler} does not exist")
+    static = sorted(
+        p for p in (src / "static").iterdir() if p.is_file() and not p.name.startswith(".")
+    )
+    if not any(p.name == "index.html" for p in static):
+        raise BuildError(f"{src / 'static'} has no index.html")
+    entries = [ZipEntry(CONSOLE_HANDLER, handler)]
+    entries += [ZipEntry(f"static/{p.name}", p) for p in static]
+    path = out_dir / "console.zip"
+    write_zip(path, entries)
+    print(describe(path))
+    return path
+
+
 # --- layer: pins, wheels, install ----------------------------------------------------------
 
 
@@ -750,6 +776,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         target = Target(args.runtime or target.runtime, args.architecture or target.architecture)
         bytecode = not args.no_bytecode
         build_function(LAMBDA_SRC, BUILD_DIR, target, bytecode=bytecode)
+        build_console(CONSOLE_SRC, BUILD_DIR)
         if not args.function_only:
             build_layer(target, REQUIREMENTS, BUILD_DIR, bytecode=bytecode)
     except BuildError as exc:

@@ -214,6 +214,7 @@ def closing(config: ApiConfig, records: list[dict[str, Any]]) -> str:
 The pipeline runs on the local sandbox.
 
   API URL   {config.url}
+  Console   {outputs.load(ENV).get("console_url") or "off"} (in a browser, with the key below)
   API key   in {display_path(outputs.outputs_path(ENV))} (api_key_value); for your shell:
               eval "$({prefix}{cli} config)"
               curl -H "x-api-key: $FILEPROC_API_KEY" "$FILEPROC_API_URL/files?limit=5"
