@@ -20,7 +20,24 @@ export const apiKey = {
   clear: () => window.sessionStorage.removeItem(KEY_NAME),
 };
 
-export async function call(method, path, {query, body} = {}) {
+// Answers worth asking again: the API unreachable, throttled, or a function
+// that failed or timed out (a cold start under load). A retried POST /files
+// may leave an unused PENDING record behind, which DynamoDB's TTL removes.
+const TRANSIENT = new Set([0, 429, 500, 502, 503, 504]);
+const ATTEMPTS = 3;
+
+export async function call(method, path, options = {}) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await callOnce(method, path, options);
+    } catch (error) {
+      if (!(error instanceof ApiError) || !TRANSIENT.has(error.status) || attempt >= ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
+    }
+  }
+}
+
+async function callOnce(method, path, {query, body} = {}) {
   const url = new URL(path.replace(/^\//, ""), API_BASE);
   for (const [name, value] of Object.entries(query || {})) {
     if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, value);

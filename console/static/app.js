@@ -70,7 +70,8 @@ async function follow(fileId, ui) {
     try {
       record = await call("GET", `/files/${fileId}`);
     } catch (error) {
-      if (error instanceof ApiError && error.status === 404) continue;
+      // Not found yet, or a passing fault (already retried): ask again later.
+      if (error instanceof ApiError && (error.status === 404 || error.status === 0 || error.status >= 500)) continue;
       setState(ui, `Could not follow: ${error.message}`, "error");
       return;
     }
@@ -90,14 +91,8 @@ async function follow(fileId, ui) {
   setState(ui, "Still not processed after 15 minutes: see the file list.", "error");
 }
 
-async function uploadOne(file) {
-  const ui = addUploadRow(file);
+async function uploadOne(file, ui) {
   const verdict = check(file, config.max_bytes);
-  if (!verdict.ok) {
-    ui.progress.remove();
-    setState(ui, `Refused, nothing sent. ${verdict.reason}`, "refused");
-    return;
-  }
   setState(ui, "Requesting an upload link…", "working");
   try {
     const ticket = await call("POST", "/files", {body: {filename: file.name, content_type: verdict.contentType, size: file.size}});
@@ -107,14 +102,43 @@ async function uploadOne(file) {
       ui.progress.setAttribute("aria-valuetext", `${Math.round(share * 100)}%`);
     });
     setState(ui, "Uploaded, waiting to be processed…", "working");
-    await follow(ticket.file_id, ui);
+    // Followed on its own: the next file's upload need not wait for processing.
+    follow(ticket.file_id, ui);
   } catch (error) {
     setState(ui, `Upload failed: ${error.message}`, "error");
   }
 }
 
+// A few at a time: each upload is a POST /files, an upload and a follow; a
+// hundred dropped files should not open a hundred connections at once.
+const PARALLEL = 3;
+const waiting = [];
+let running = 0;
+
+function pump() {
+  while (running < PARALLEL && waiting.length) {
+    const [file, ui] = waiting.shift();
+    running += 1;
+    uploadOne(file, ui).finally(() => {
+      running -= 1;
+      pump();
+    });
+  }
+}
+
 function uploadAll(files) {
-  for (const file of files) uploadOne(file);
+  for (const file of files) {
+    const ui = addUploadRow(file);
+    const verdict = check(file, config.max_bytes);
+    if (!verdict.ok) {
+      ui.progress.remove();
+      setState(ui, `Refused, nothing sent. ${verdict.reason}`, "refused");
+      continue;
+    }
+    setState(ui, "Waiting for its turn…", "working");
+    waiting.push([file, ui, verdict]);
+  }
+  pump();
 }
 
 const drop = $("drop");

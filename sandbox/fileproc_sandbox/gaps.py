@@ -65,6 +65,10 @@ GAP 15 UpdateBackupPlan is not implemented (changing the retention failed);
        the sandbox stores the new rules as a new version, as AWS does.
 GAP 16 API Gateway tags were only read and written on REST APIs; stages, API
        keys and usage plans (which Terraform tags too) answered 404.
+GAP 17 GetObject ignores the response-* query parameters (response-content-
+       disposition, -content-type, ...) that presigned downloads carry, so a
+       browser following the API's download link showed the file instead of
+       saving it under its name. The sandbox sets those headers as S3 does.
 """
 
 from __future__ import annotations
@@ -80,7 +84,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote, quote_plus, unquote
+from urllib.parse import parse_qs, quote, quote_plus, unquote, urlsplit
 from xml.sax.saxutils import escape
 
 from fileproc_sandbox.apigateway_patch import Kind, MapOf, PatchError, SetOf, apply_patch
@@ -958,6 +962,43 @@ def fix_apigateway_tags() -> None:
     APIGatewayResponse.get_tags = get_tags  # type: ignore[attr-defined]
 
 
+# ---------------------------------------------------------------- GAP 17: response-* overrides
+
+# GetObject's query parameters and the header each one sets on a successful answer.
+RESPONSE_OVERRIDES = {
+    "response-content-type": "Content-Type",
+    "response-content-disposition": "Content-Disposition",
+    "response-content-language": "Content-Language",
+    "response-content-encoding": "Content-Encoding",
+    "response-cache-control": "Cache-Control",
+    "response-expires": "Expires",
+}
+
+
+def response_overrides(full_url: str) -> dict[str, str]:
+    """The headers a GetObject URL asks S3 to answer with (case-sensitive names, as S3)."""
+    query = parse_qs(urlsplit(full_url).query, keep_blank_values=True)
+    return {header: query[name][-1] for name, header in RESPONSE_OVERRIDES.items() if name in query}
+
+
+def fix_get_object_overrides() -> None:
+    from moto.s3.responses import S3Response
+
+    original = S3Response.key_response
+
+    def key_response(self: Any, request: Any, full_url: str, headers: dict[str, Any]) -> Any:
+        status, response_headers, body = original(self, request, full_url, headers)
+        if request.method in ("GET", "HEAD") and status in (200, 206):
+            overrides = response_overrides(full_url)
+            for name in overrides:
+                for present in [k for k in response_headers if k.lower() == name.lower()]:
+                    del response_headers[present]
+            response_headers.update(overrides)
+        return status, response_headers, body
+
+    S3Response.key_response = key_response  # type: ignore[method-assign]
+
+
 def apply_gap_fixes(base_url: str) -> None:
     fix_bucket_policies()
     fix_s3_notifications()
@@ -974,3 +1015,4 @@ def apply_gap_fixes(base_url: str) -> None:
     fix_backup_plan_names()
     fix_backup_plan_updates()
     fix_apigateway_tags()
+    fix_get_object_overrides()
