@@ -171,7 +171,7 @@ async function loadList(token = pageTokens[pageTokens.length - 1]) {
     body.append(
       el(
         "tr",
-        {},
+        {"data-file-id": item.file_id},
         el("th", {scope: "row"}, el("button", {type: "button", class: "link", onclick: () => openDetail(item.file_id), text: item.filename || item.file_id})),
         el("td", {text: item.category}),
         el("td", {}, el("span", {class: `badge status-${(item.status || "").toLowerCase()}`, text: item.status})),

@@ -95,7 +95,7 @@ function dataFacts(m) {
       facts([
         ["Encoding", m.encoding],
         ["Delimiter", m.dialect ? JSON.stringify(m.dialect.delimiter) : undefined],
-        ["Header", Array.isArray(m.header) ? m.header.join(", ") : m.header],
+        ["Header row", m.header === true ? "yes" : m.header === false ? "no" : m.header],
         ["Rows", m.rows],
         ["Columns", m.columns],
         ["Blank lines", m.blank_lines],
