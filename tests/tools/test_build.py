@@ -590,6 +590,7 @@ def test_main_builds_the_function_zip_for_an_env(
     monkeypatch.setattr(build, "LAMBDA_SRC", source_tree)
     assert build.main(["--env", "dev", "--function-only"]) == 0
     assert (tmp_path / "build" / "function.zip").is_file()
+    assert (tmp_path / "build" / "console.zip").is_file()  # the web console's, always
 
 
 # --- requirements -------------------------------------------------------------------------
