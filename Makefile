@@ -9,7 +9,8 @@ ENV ?= dev
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-SANDBOX_PORT ?= 4566
+# No default here: unset, the tools use the sandbox running from .sandbox/ (its
+# state.json), else 4566 (fileproc_sandbox.control).
 export SANDBOX_PORT
 
 # Use the local hashicorp/aws mirror when there is one (offline machines), the
@@ -23,7 +24,7 @@ endif
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
 	  awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
-	@echo "  Variables: ENV=$(ENV) (dev|staging|prod|sandbox), SANDBOX_PORT=$(SANDBOX_PORT)"
+	@echo "  Variables: ENV=$(ENV) (dev|staging|prod|sandbox), SANDBOX_PORT=$(or $(SANDBOX_PORT),<the running sandbox's or 4566>)"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,8 +45,18 @@ fmt: venv ## Format Terraform and Python
 	$(VENV)/bin/ruff format lambda_src cli sandbox tools console tests bench
 	$(VENV)/bin/ruff check --fix lambda_src cli sandbox tools console tests bench
 
+# checkov in a venv of its own: it pins boto3 and packaging exactly, which must
+# not decide the versions the project runs and tests with. Its pin:
+# [tool.fileproc.lint] in pyproject.toml.
+CHECKOV_VENV := .venv-checkov
+
+$(CHECKOV_VENV)/.installed: pyproject.toml $(VENV)/.installed
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet "$$($(PY) -m fileproc_tools.lint --checkov-requirement)"
+	touch $@
+
 .PHONY: lint
-lint: venv ## terraform fmt/validate, checkov, ruff, mypy
+lint: venv $(CHECKOV_VENV)/.installed ## terraform fmt/validate, checkov, ruff, mypy
 	$(PY) -m fileproc_tools.lint
 
 .PHONY: openapi
@@ -72,12 +83,20 @@ test-integration: venv ## Apply the root to the sandbox and test the deployed pi
 init: venv ## terraform init with ENV's backend
 	$(PY) -m fileproc_tools.terraform init --env $(ENV)
 
+.PHONY: preflight
+preflight: venv ## Check ENV's settings and AWS account before building (placeholders, quotas); no-op for the sandbox
+	$(PY) -m fileproc_tools.preflight --env $(ENV)
+
+# The preflight runs before the build: a placeholder or a missing quota is
+# reported in seconds, not after building the zips.
 .PHONY: plan
-plan: build ## terraform plan for ENV
+plan: preflight ## Preflight, build, terraform plan for ENV
+	$(MAKE) build
 	$(PY) -m fileproc_tools.terraform plan --env $(ENV)
 
 .PHONY: deploy
-deploy: build ## Build, init and apply ENV (ENV=sandbox starts the sandbox first)
+deploy: preflight ## Preflight, build, init and apply ENV (ENV=sandbox starts the sandbox first)
+	$(MAKE) build
 	$(PY) -m fileproc_tools.terraform deploy --env $(ENV)
 
 .PHONY: destroy

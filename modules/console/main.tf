@@ -8,11 +8,9 @@
 
 data "aws_partition" "current" {}
 
-data "aws_region" "current" {}
-
 locals {
   partition     = data.aws_partition.current.partition
-  region        = data.aws_region.current.name
+  region        = var.region
   kms_key_arn   = var.kms_key == null ? null : var.kms_key.arn
   function_name = "${var.name_prefix}-console"
   log_group_arn = "arn:${local.partition}:logs:${local.region}:${var.account_id}:log-group:/aws/lambda/${local.function_name}"

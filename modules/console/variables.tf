@@ -15,6 +15,19 @@ variable "account_id" {
   }
 }
 
+# A variable, not data.aws_region: hashicorp/aws 6 deprecates its `name`, and
+# 5.100 has no `region` attribute to replace it with.
+variable "region" {
+  description = "AWS region of this module's provider (the root passes its `region`), for the exact ARN of the function's log group."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))
+    error_message = "region must be an AWS region name such as \"us-east-1\", the region of the module's provider."
+  }
+}
+
 variable "api" {
   description = "The REST API (modules/api outputs) the console's routes are added to: id, root_resource_id, execution_arn."
   type = object({

@@ -16,6 +16,9 @@ from fileproc_cli.progress import Progress, elapsed
 from fileproc_cli.render import describe, details, human_size, records_table
 from fileproc_tools.samples import SAMPLES, SAMPLES_DIR
 
+# The modules' default limits (the class defaults), without a function environment.
+SETTINGS = Settings(table_name="files", bucket_name="uploads")
+
 PROCESSORS = {"image": image, "document": document, "data": data}
 
 
@@ -34,7 +37,10 @@ def processed(name: str) -> dict[str, Any]:
     }
     try:
         extraction = PROCESSORS[category].process(
-            io.BytesIO(body), size=len(body), extension=extension, settings=Settings.from_env()
+            io.BytesIO(body),
+            size=len(body),
+            extension=extension,
+            settings=SETTINGS,
         )
     except PermanentError as exc:
         record.update(status="FAILED", error=exc.as_record())

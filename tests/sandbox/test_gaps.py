@@ -323,50 +323,6 @@ def test_post_policies_are_enforced(box: Sandbox) -> None:
     assert head["ContentLength"] == 10
 
 
-def test_presigned_downloads_answer_with_the_headers_they_ask_for(box: Sandbox) -> None:
-    # The API's download links name the file (Content-Disposition) and its type; a
-    # browser saves it under that name instead of showing it.
-    s3 = box.client("s3")
-    bucket = unique("overrides")
-    s3.create_bucket(Bucket=bucket)
-    s3.put_object(
-        Bucket=bucket, Key="uploads/one/data.json", Body=b"[1]", ContentType="application/json"
-    )
-    disposition = "attachment; filename=\"data.json\"; filename*=UTF-8''d%C3%A9j%C3%A0.json"
-    url = s3.generate_presigned_url(
-        "get_object",
-        Params={
-            "Bucket": bucket,
-            "Key": "uploads/one/data.json",
-            "ResponseContentDisposition": disposition,
-            "ResponseContentType": "text/plain; charset=utf-8",
-            "ResponseCacheControl": "no-store",
-        },
-        ExpiresIn=60,
-    )
-    answer = requests.get(url, timeout=30)
-    assert answer.status_code == 200
-    assert answer.content == b"[1]"
-    assert answer.headers["Content-Disposition"] == disposition
-    assert answer.headers["Content-Type"] == "text/plain; charset=utf-8"
-    assert answer.headers["Cache-Control"] == "no-store"
-    # Without them, the stored metadata as before; an error keeps its own headers.
-    plain = requests.get(
-        s3.generate_presigned_url(
-            "get_object", Params={"Bucket": bucket, "Key": "uploads/one/data.json"}, ExpiresIn=60
-        ),
-        timeout=30,
-    )
-    assert plain.headers["Content-Type"] == "application/json"
-    assert "Content-Disposition" not in plain.headers
-    missing = s3.generate_presigned_url(
-        "get_object",
-        Params={"Bucket": bucket, "Key": "nope", "ResponseContentDisposition": disposition},
-        ExpiresIn=60,
-    )
-    assert "Content-Disposition" not in requests.get(missing, timeout=30).headers
-
-
 def test_an_expired_post_policy_is_refused(box: Sandbox) -> None:
     post = presigned_post(box, "any-bucket", expires=60)
     assert post_policy_violation(post["fields"], "any-bucket", 5) is None
