@@ -288,6 +288,24 @@ def test_a_person_uses_the_console(stack: Stack, browser: Any, shots: Path) -> N
     page.evaluate("() => window.scrollTo(0, 0)")
     page.screenshot(path=str(shots / "console-phone.png"))
 
+    # --- the keyboard alone reaches every control, in the page's order ----------------------
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.locator("body").focus()
+    reached = []
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        reached.append(page.evaluate("() => document.activeElement.id"))
+    order = ["forget-key", "file-input", "filter-status", "filter-category", "refresh"]
+    assert all(control in reached for control in order), reached
+    assert [c for c in reached if c in order][: len(order)] == order
+    # The file input hides behind its label, which shows the keyboard's focus.
+    page.locator("body").focus()
+    for _ in range(reached.index("file-input") + 1):
+        page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.id") == "file-input"
+    label_outline = "() => getComputedStyle(document.querySelector('label[for=file-input]'))"
+    assert page.evaluate(label_outline + ".outlineStyle") == "solid"
+
     # --- forgetting the key ------------------------------------------------------------------
     page.get_by_role("button", name="Forget the key").click()
     expect(page.get_by_label("API key")).to_be_visible()
