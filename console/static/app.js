@@ -32,11 +32,13 @@ $("key-form").addEventListener("submit", async (event) => {
   $("key-error").textContent = "";
   try {
     await loadList();
-    showKeyState();
   } catch (error) {
     apiKey.clear();
     $("key-error").textContent = error.message;
   }
+  // After the answer, whatever else ran meanwhile (start() may have shown the
+  // workspace for the key being tried).
+  showKeyState();
 });
 
 $("forget-key").addEventListener("click", () => {
