@@ -37,6 +37,10 @@ How each kind of failure ends:
   delivery (DeadlineGuard): FAILED RetriesExhausted (retryable) is recorded from
   a timer thread, since Lambda kills the runtime at the timeout without running
   more of our code; the message goes to the DLQ with a record that says why.
+- The handlers run each processor isolated in a child process
+  (fileproc.isolation): a file that runs it out of memory, crashes a native
+  library or hangs ends FAILED OutOfMemory, Crashed or TimedOut (permanent
+  errors, as above), and the function goes on with its batch.
 """
 
 from __future__ import annotations
@@ -61,7 +65,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fileproc import ai, observability
+from fileproc import ai, isolation, observability
 from fileproc.config import Settings
 from fileproc.errors import PermanentError, TooLarge, Unsupported, is_transient
 from fileproc.events import InvalidMessage, S3EventRecord, parse_body
@@ -72,6 +76,7 @@ from fileproc.keys import (
     derived_key,
     extension,
     file_id_for_key,
+    issued_file_id,
 )
 from fileproc.observability import logger, metrics, tracer
 from fileproc.processors.base import Extraction, Processor
@@ -142,7 +147,11 @@ def make_sqs_handler(
                 logger.warning("Too little time left in this invocation: message returned")
                 observability.count(observability.MESSAGES_RETRIED)
                 raise NotStarted(f"message {record.message_id} not started: too little time left")
-            with budget.timing():
+            # A hang in an isolated processor is stopped before the invocation's end;
+            # only an invocation's first file has had all its time (fileproc.isolation).
+            first = budget.messages_started == 0
+            remaining = lambda_context.get_remaining_time_in_millis
+            with budget.timing(), isolation.deadline(remaining, whole_invocation=first):
                 handle_message(
                     record.body,
                     category,
@@ -263,8 +272,8 @@ def handle_record(
         logger.info("Key outside the upload prefix: skipped", extra={"key": key})
         observability.count(observability.EVENTS_SKIPPED)
         return Outcome.SKIPPED
-    file_id = file_id_for_key(event.bucket, key, settings.upload_prefix)
     records = Records(clients.dynamodb, settings.table_name)
+    file_id = record_id(records, event.bucket, key, settings.upload_prefix)
     file_category = category_for(key) or category
     with logger.append_context_keys(
         file_id=file_id, key=key, event_name=event.event_name, s3_request_id=event.request_id
@@ -311,6 +320,20 @@ def handle_record(
                 logger.exception("Error: the message will be redelivered")
             observability.count(observability.MESSAGES_RETRIED)
             raise
+
+
+def record_id(records: Records, bucket: str, key: str, upload_prefix: str) -> str:
+    """The id of the key's record (keys.file_id_for_key): the id in a key the API
+    issued only while that id's record holds exactly this key.
+
+    The API writes the PENDING record before it hands out the upload form, so the
+    record is there before any event of the key; no other writer gives a record
+    the API's id, so the answer does not change between a key's events.
+    """
+    candidate = issued_file_id(key, upload_prefix)
+    recorded = records.get(candidate) if candidate is not None else None
+    recorded_key = recorded.get("key") if recorded is not None else None
+    return file_id_for_key(bucket, key, upload_prefix, recorded_key)
 
 
 def _delete(records: Records, event: S3EventRecord, file_id: str, category: Category) -> Outcome:
@@ -455,10 +478,13 @@ class DeadlineGuard:
 
 
 def _record_refused(exc: ClientError) -> bool:
-    """DynamoDB rejected what the file produced (an item over 400 KB, nesting too deep):
-    the same file would be refused on every retry."""
+    """DynamoDB rejected what the file produced (an item over 400 KB, nesting too deep,
+    a string it cannot read): the same file would be refused on every retry."""
     code = exc.response.get("Error", {}).get("Code")
-    return exc.operation_name == "UpdateItem" and code == "ValidationException"
+    return exc.operation_name == "UpdateItem" and code in (
+        "ValidationException",
+        "SerializationException",
+    )
 
 
 def _give_up_if_last(

@@ -42,6 +42,7 @@ ENV_NAME = "sandbox"
 HOST = "127.0.0.1"
 START_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 15.0
+KILL_WAIT_SECONDS = 5.0
 SERVER_MODULE = "fileproc_sandbox.server"
 # What `up` records about the sandbox running from a directory.
 STATE_FILE = "state.json"
@@ -305,6 +306,24 @@ def _stop_group(pid: int, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
         os.killpg(pid, signal.SIGKILL)
     while _alive(pid):
         time.sleep(0.05)
+    # A killed process takes a moment to exit on a loaded machine: `down` returns once
+    # nothing it started is left (bounded: an unkillable process is the kernel's).
+    deadline = time.monotonic() + KILL_WAIT_SECONDS
+    while time.monotonic() < deadline and _group_members(pid):
+        time.sleep(0.05)
+
+
+def _group_members(pgid: int) -> set[int]:
+    """Live (not zombie) processes of process group pgid, from /proc (empty without it)."""
+    members = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            members.add(int(stat.parent.name))
+    return members
 
 
 def _is_sandbox(pid: int) -> bool:
