@@ -77,8 +77,8 @@ plan: build ## terraform plan for ENV
 	$(PY) -m fileproc_tools.terraform plan --env $(ENV)
 
 .PHONY: deploy
-deploy: build ## Build, init and apply ENV (ENV=sandbox starts the sandbox first)
-	$(PY) -m fileproc_tools.terraform deploy --env $(ENV)
+deploy: build ## Build, init and apply ENV (ENV=sandbox starts the sandbox first; FORCE=1: apply even when unchanged)
+	$(PY) -m fileproc_tools.terraform deploy --env $(ENV) $(if $(filter 1,$(FORCE)),--force)
 
 .PHONY: destroy
 destroy: venv ## terraform destroy for ENV
@@ -101,8 +101,8 @@ sandbox-status: venv ## Show whether the sandbox is running and where
 	$(PY) -m fileproc_sandbox status
 
 .PHONY: demo
-demo: venv ## The whole pipeline on the local sandbox: deploy, upload one file of each kind, show the records
-	$(PY) -m fileproc_tools.demo
+demo: venv ## The whole pipeline on the local sandbox: deploy, upload one file of each kind, show the records (FRESH=1: deploy and upload again)
+	$(PY) -m fileproc_tools.demo $(if $(filter 1,$(FRESH)),--fresh)
 
 .PHONY: bench
 bench: venv ## Benchmarks: writes bench/results.json and BENCHMARKS.md
