@@ -59,6 +59,10 @@ log = logging.getLogger("fileproc.sandbox.runner")
 INIT_TIMEOUT_SECONDS = 10.0
 # Lambda reclaims idle execution environments after some minutes.
 IDLE_WORKER_SECONDS = 600.0
+# How often the sandbox ends the environments idle for that long. Without this
+# sweep an environment was ended only when its function was invoked again, so the
+# runtimes of a function not called again lingered until the sandbox stopped.
+REAP_INTERVAL_SECONDS = 15.0
 # The sandbox's per-function limit: at most this many environments per function
 # (Lambda's is 1000 per account; this machine has 2 cores). Excess invocations wait.
 DEFAULT_FUNCTION_CONCURRENCY = 4
@@ -609,6 +613,20 @@ class FunctionPool:
             worker.stop()
         return found
 
+    def reap(self, now: float | None = None) -> int:
+        """End the environments idle for IDLE_WORKER_SECONDS or more, and dead ones; how many."""
+        now = time.monotonic() if now is None else now
+        with self.lock:
+            keep: list[Worker] = []
+            retire: list[Worker] = []
+            for worker in self.idle:
+                fresh = now - worker.idle_since < IDLE_WORKER_SECONDS
+                (keep if worker.alive and fresh else retire).append(worker)
+            self.idle = keep
+        for worker in retire:
+            worker.stop()
+        return len(retire)
+
     def give_back(self, worker: Worker) -> None:
         worker.idle_since = time.monotonic()
         with self.lock:
@@ -642,6 +660,19 @@ class LambdaService:
         self._clients: dict[str, Any] = {}
         self._workers: weakref.WeakSet[Worker] = weakref.WeakSet()
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        threading.Thread(target=self._reap_idle, name="idle-reaper", daemon=True).start()
+
+    def _reap_idle(self) -> None:
+        """End idle environments on a timer, as Lambda does, not only on the next invoke."""
+        while not self._stopping.wait(REAP_INTERVAL_SECONDS):
+            with self._lock:
+                pools = list(self._pools.values())
+            ended = sum(pool.reap() for pool in pools)
+            if ended:
+                log.info(
+                    "ended %d execution environment(s) idle for %.0f s", ended, IDLE_WORKER_SECONDS
+                )
 
     def lambda_client(self, region: str) -> Any:
         with self._lock:
@@ -733,6 +764,7 @@ class LambdaService:
 
     def shutdown(self) -> None:
         """Stop every execution environment, idle or busy (a busy one fails its invocation)."""
+        self._stopping.set()
         with self._lock:
             pools = list(self._pools.values())
             workers = list(self._workers)
