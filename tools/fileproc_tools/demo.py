@@ -269,6 +269,7 @@ The pipeline runs on the local sandbox.
     {prefix}{cli} show {photo}
     {prefix}{cli} upload samples/report.pdf your-own-file.csv
     {prefix}{cli} download {photo} -o /tmp/
+    {prefix}{cli} download {photo} --artefact thumbnail -o /tmp/
     {prefix}{cli} redrive --dry-run
     {prefix}{cli} --help
 
