@@ -178,6 +178,11 @@ class UnsupportedFunction(Exception):
     """A function the sandbox cannot run (not a zip, not a Python runtime)."""
 
 
+class InterpreterError(UnsupportedFunction):
+    """The interpreter named for a runtime (FILEPROC_PYTHON3_12) cannot run it: the message
+    says what is wrong with it. An error, never a silent fallback to another Python."""
+
+
 class CodeIntegrityError(Exception):
     """Downloaded code does not match the CodeSha256 that Lambda reports."""
 
@@ -267,20 +272,69 @@ def interpreter_variable(runtime: str) -> str:
 def find_interpreter(runtime: str) -> str | None:
     """This machine's interpreter for a Lambda Python runtime ("python3.12"), or None.
 
-    Looked for in order: $FILEPROC_PYTHON3_12, pyenv's versions, python3.12 on PATH.
+    Looked for in order: $FILEPROC_PYTHON3_12, pyenv's versions, python3.12 on PATH,
+    then the Pythons uv installed (``uv python install 3.12``, what ``make demo`` runs
+    when it finds none). A variable naming anything but that version's interpreter is
+    an InterpreterError that says what is wrong with it, not something to skip.
     """
     match = re.fullmatch(r"python(\d+)\.(\d+)", runtime)
     if not match:
         raise UnsupportedFunction(f"runtime {runtime!r}: the sandbox runs Python runtimes only")
     version = (int(match[1]), int(match[2]))
-    override = os.environ.get(interpreter_variable(runtime))
-    candidates: list[str | None] = [override] if override else []
-    candidates += _pyenv_interpreters(version)
-    candidates += [shutil.which(f"python{version[0]}.{version[1]}")]
-    for candidate in candidates:
+    variable = interpreter_variable(runtime)
+    override = os.environ.get(variable)
+    if override:
+        return _checked_override(variable, override, version)
+    for candidate in [
+        *_pyenv_interpreters(version),
+        shutil.which(f"python{version[0]}.{version[1]}"),
+        _uv_managed_interpreter(version),
+    ]:
         if candidate and _python_version(candidate) == version:
             return candidate
     return None
+
+
+def _checked_override(variable: str, path: str, version: tuple[int, int]) -> str:
+    wanted = f"Python {version[0]}.{version[1]}"
+    found = shutil.which(path)  # a bare name on PATH, or a path that must be executable
+    if found is None:
+        what = "is not executable" if Path(path).exists() else "does not exist"
+        raise InterpreterError(f"{variable}={path} {what}: set it to a {wanted} interpreter")
+    actual = _python_version(found)
+    if actual is None:
+        raise InterpreterError(f"{variable}={path} does not run as a Python: set it to {wanted}")
+    if actual != version:
+        raise InterpreterError(
+            f"{variable}={path} is Python {actual[0]}.{actual[1]}, not {version[0]}.{version[1]}"
+            f": set it to a {wanted} interpreter"
+        )
+    return found
+
+
+def uv_command() -> str | None:
+    """uv beside this Python (the project's .venv has it), else on PATH."""
+    beside = Path(sys.executable).parent / "uv"
+    return str(beside) if beside.is_file() else shutil.which("uv")
+
+
+def _uv_managed_interpreter(version: tuple[int, int]) -> str | None:
+    """A Python that ``uv python install`` put on this machine (never a download)."""
+    uv = uv_command()
+    if uv is None:
+        return None
+    try:
+        found = subprocess.run(
+            [uv, "python", "find", "--managed-python", "--no-python-downloads",
+             f"{version[0]}.{version[1]}"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return found.stdout.strip() or None if found.returncode == 0 else None
 
 
 def _pyenv_interpreters(version: tuple[int, int]) -> list[str]:

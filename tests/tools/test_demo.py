@@ -7,8 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from fileproc_sandbox import lambda_runner
-from fileproc_tools import demo
+from fileproc_tools import demo, runtime_python
 from fileproc_tools.demo import ApplyTracker, command_prefix, content_key, unexpected
 from fileproc_tools.samples import SAMPLES, SAMPLES_DIR
 
@@ -80,7 +79,8 @@ def test_demo_stops_early_without_the_runtime_s_python(
 ) -> None:
     """Without an interpreter for the sandbox's runtime every sample would time out after
     minutes; the demo says what to install before it starts anything."""
-    monkeypatch.setattr(lambda_runner, "find_interpreter", lambda runtime: None)
+    monkeypatch.setattr(runtime_python, "find_interpreter", lambda runtime: None)
+    monkeypatch.setattr(runtime_python, "uv_command", lambda: None)
     monkeypatch.setattr(
         demo.sandbox, "ensure_up", lambda: pytest.fail("the sandbox must not start")
     )

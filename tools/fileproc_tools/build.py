@@ -63,7 +63,11 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
-from fileproc_sandbox.lambda_runner import find_interpreter, interpreter_variable
+from fileproc_sandbox.lambda_runner import (
+    InterpreterError,
+    find_interpreter,
+    interpreter_variable,
+)
 from fileproc_tools.tfconfig import REPO_ROOT
 
 LAMBDA_SRC = REPO_ROOT / "lambda_src"
@@ -395,7 +399,10 @@ def compiler_for(target: Target, bytecode: bool) -> Compiler | None:
     """The compiler to use, or None with a warning when bytecode is wanted but impossible."""
     if not bytecode:
         return None
-    compiler = find_compiler(target.runtime)
+    try:
+        compiler = find_compiler(target.runtime)
+    except InterpreterError as exc:  # a FILEPROC_PYTHON3_X naming a wrong interpreter
+        raise BuildError(str(exc)) from None
     if compiler is not None:
         print(f"bytecode: {compiler.cache_tag}, compiled by {compiler.interpreter}")
     else:

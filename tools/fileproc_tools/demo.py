@@ -40,9 +40,8 @@ from fileproc_cli import ApiClient, ApiConfig, CliError, outputs, upload, wait_a
 from fileproc_cli.config import display_path
 from fileproc_cli.progress import Progress, elapsed
 from fileproc_cli.render import human_size, records_table
-from fileproc_sandbox import lambda_runner
 from fileproc_sandbox.control import DEFAULT_PORT
-from fileproc_tools import build, terraform
+from fileproc_tools import build, runtime_python, terraform
 from fileproc_tools.samples import SAMPLES, SAMPLES_DIR
 
 ENV = terraform.SANDBOX
@@ -290,14 +289,13 @@ def run(timeout: float, out: TextIO, fresh: bool = False) -> int:
     def done(text: str, since: float) -> None:
         progress.note(f"   {text} ({elapsed(time.monotonic() - since)})")
 
+    # The sandbox runs the functions with the runtime's Python (envs/sandbox.tfvars):
+    # obtained now, before anything starts, or the demo stops saying what to install.
     runtime = build.target_for_env(ENV).runtime
-    if lambda_runner.find_interpreter(runtime) is None:
-        raise DemoError(
-            f"the sandbox runs the functions with {runtime} (envs/{ENV}.tfvars), and this "
-            f"machine has no {runtime.replace('python', 'Python ')}: install it (e.g. `pyenv "
-            f"install {runtime.removeprefix('python')}`) or set "
-            f"{lambda_runner.interpreter_variable(runtime)} to its interpreter"
-        )
+    try:
+        runtime_python.ensure_interpreter(runtime, note=progress.note)
+    except runtime_python.MissingInterpreter as exc:
+        raise DemoError(f"the sandbox runs the functions with {runtime}: {exc}") from None
 
     since = step("1/5 sandbox")
     was_running = sandbox.is_running()
