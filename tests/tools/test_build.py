@@ -27,6 +27,7 @@ import pytest
 from fileproc_sandbox import lambda_runner
 from fileproc_tools import build
 from fileproc_tools.build import BuildError, Target
+from fileproc_tools.inprocess import function_environment
 
 # --- helpers ------------------------------------------------------------------------------
 
@@ -489,8 +490,9 @@ def test_real_function_zip_imports_every_handler_from_the_zip(tmp_path: Path) ->
         "    module = importlib.import_module(f'fileproc.handlers.{role}')\n"
         "    assert callable(module.handler), role\n"
     )
-    # The unit tests' function environment (conftest) is inherited.
-    env = {**os.environ, "PYTHONPATH": str(path)}
+    # The functions' environment as deployed (the handlers read their settings at import).
+    function_env = function_environment(bucket="b", table="t", environment="test")
+    env = {**os.environ, **function_env, "PYTHONPATH": str(path)}
     result = subprocess.run(
         [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=False
     )
