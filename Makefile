@@ -44,8 +44,18 @@ fmt: venv ## Format Terraform and Python
 	$(VENV)/bin/ruff format lambda_src cli sandbox tools tests bench
 	$(VENV)/bin/ruff check --fix lambda_src cli sandbox tools tests bench
 
+# checkov in a venv of its own: it pins boto3 and packaging exactly, which must
+# not decide the versions the project runs and tests with. Its pin:
+# [tool.fileproc.lint] in pyproject.toml.
+CHECKOV_VENV := .venv-checkov
+
+$(CHECKOV_VENV)/.installed: pyproject.toml $(VENV)/.installed
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet "$$($(PY) -m fileproc_tools.lint --checkov-requirement)"
+	touch $@
+
 .PHONY: lint
-lint: venv ## terraform fmt/validate, checkov, ruff, mypy
+lint: venv $(CHECKOV_VENV)/.installed ## terraform fmt/validate, checkov, ruff, mypy
 	$(PY) -m fileproc_tools.lint
 
 .PHONY: openapi
@@ -72,12 +82,20 @@ test-integration: venv ## Apply the root to the sandbox and test the deployed pi
 init: venv ## terraform init with ENV's backend
 	$(PY) -m fileproc_tools.terraform init --env $(ENV)
 
+.PHONY: preflight
+preflight: venv ## Check ENV's settings and AWS account before building (placeholders, quotas); no-op for the sandbox
+	$(PY) -m fileproc_tools.preflight --env $(ENV)
+
+# The preflight runs before the build: a placeholder or a missing quota is
+# reported in seconds, not after building the zips.
 .PHONY: plan
-plan: build ## terraform plan for ENV
+plan: preflight ## Preflight, build, terraform plan for ENV
+	$(MAKE) build
 	$(PY) -m fileproc_tools.terraform plan --env $(ENV)
 
 .PHONY: deploy
-deploy: build ## Build, init and apply ENV (ENV=sandbox starts the sandbox first; FORCE=1: apply even when unchanged)
+deploy: preflight ## Preflight, build, init and apply ENV (ENV=sandbox starts the sandbox first; FORCE=1: apply even when unchanged)
+	$(MAKE) build
 	$(PY) -m fileproc_tools.terraform deploy --env $(ENV) $(if $(filter 1,$(FORCE)),--force)
 
 .PHONY: destroy

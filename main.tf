@@ -24,6 +24,7 @@ module "storage" {
 
   name_prefix                            = local.name_prefix
   account_id                             = var.aws_account_id
+  region                                 = var.region
   force_destroy                          = var.force_destroy
   deletion_protection                    = var.deletion_protection
   noncurrent_version_expiration_days     = var.noncurrent_version_expiration_days
@@ -40,6 +41,7 @@ module "compute" {
   project                   = var.project
   environment               = var.environment
   account_id                = var.aws_account_id
+  region                    = var.region
   lambda_runtime            = var.lambda_runtime
   lambda_architecture       = var.lambda_architecture
   function_zip_path         = local.function_zip_path
@@ -66,6 +68,7 @@ module "api" {
 
   name_prefix          = local.name_prefix
   account_id           = var.aws_account_id
+  region               = var.region
   function_name        = module.compute.api_function_name
   function_invoke_arn  = module.compute.api_function_invoke_arn
   cors_allowed_origins = var.cors_allowed_origins
@@ -75,6 +78,7 @@ module "api" {
     burst_limit = var.api.throttle_burst_limit
   }
   quota                       = var.api.quota
+  external_api_key_id         = var.api.external_api_key_id
   logging_level               = var.api.logging_level
   manage_account_logging_role = var.api.manage_account_logging_role
   log_retention_days          = var.log_retention_days

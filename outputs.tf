@@ -14,12 +14,12 @@ output "api_stage_name" {
 }
 
 output "api_key_id" {
-  description = "Id of the API key; `terraform output -raw api_key_value` prints its value."
+  description = "Id of the API key; `terraform output -raw api_key_value` prints its value (unless api.external_api_key_id)."
   value       = module.api.api_key_id
 }
 
 output "api_key_value" {
-  description = "Value of the API key, for the x-api-key header."
+  description = "Value of the API key, for the x-api-key header; null with api.external_api_key_id."
   value       = module.api.api_key_value
   sensitive   = true
 }

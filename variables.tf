@@ -11,20 +11,30 @@ variable "project" {
   nullable    = false
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{0,18}[a-z0-9]$", var.project))
-    error_message = "project must be 2..20 characters: lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen (it goes into bucket, role and function names and into tags)."
+    condition     = can(regex("^[a-z][a-z0-9-]{0,30}[a-z0-9]$", var.project))
+    error_message = "project must be 2..32 characters: lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen (it goes into bucket, role and function names and into tags)."
   }
 }
 
 variable "environment" {
-  description = "Environment name (dev, staging, prod, sandbox...): second part of every name and the Environment tag. \"prod\" turns on the production rules (no force_destroy, deletion protection)."
+  description = "Environment name (dev, staging, prod, sandbox...): second part of every name and the Environment tag. \"prod\" turns on the production rules unless `production` says otherwise."
   type        = string
   nullable    = false
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{0,18}[a-z0-9]$", var.environment))
-    error_message = "environment must be 2..20 characters: lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen (e.g. \"dev\", \"staging-2\"); no capitals, underscores, dots or spaces, which bucket names and tags reject."
+    condition     = can(regex("^[a-z][a-z0-9-]{0,30}[a-z0-9]$", var.environment))
+    error_message = "environment must be 2..32 characters: lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen (e.g. \"dev\", \"staging-2\"); no capitals, underscores, dots or spaces, which bucket names and tags reject."
   }
+
+  # <project>-<environment> may have at most 42 characters together, for the
+  # bucket and backup vault names: modules/storage checks it (a validation here
+  # that refers to project would skip this one whenever project is invalid).
+}
+
+variable "production" {
+  description = "Apply the production rules: force_destroy refused, deletion protection required. null (the default): true when environment is \"prod\"; set it for a production environment named otherwise (\"production\", \"prod-eu\"), or false to opt out explicitly."
+  type        = bool
+  default     = null
 }
 
 variable "owner" {
@@ -230,10 +240,11 @@ variable "max_receive_count" {
 
 # --- storage -----------------------------------------------------------------------
 
+# No default: a default of ["*"] let any web page call the API and upload to
+# the bucket from a browser (with a key) without anyone having decided so.
 variable "cors_allowed_origins" {
-  description = "Browser origins allowed by the API and the bucket (uploads through presigned POST), e.g. [\"https://app.example.com\"]; [\"*\"] for any."
+  description = "Browser origins allowed by the API and the bucket (uploads through presigned POST), e.g. [\"https://app.example.com\"]; [\"*\"] for any, said explicitly. The first origin is the one API Gateway's own error answers name."
   type        = list(string)
-  default     = ["*"]
   nullable    = false
 
   validation {
@@ -253,26 +264,26 @@ variable "use_customer_managed_key" {
 }
 
 variable "force_destroy" {
-  description = "Let `terraform destroy` delete the bucket with its objects and the backup vault with its recovery points. Not allowed in prod."
+  description = "Let `terraform destroy` delete the bucket with its objects and the backup vault with its recovery points. Not allowed in production."
   type        = bool
   default     = false
   nullable    = false
 
   validation {
-    condition     = !(var.environment == "prod" && var.force_destroy)
-    error_message = "force_destroy must be false in prod: destroying the stack must never delete the uploaded files."
+    condition     = !(coalesce(var.production, var.environment == "prod") && var.force_destroy)
+    error_message = "force_destroy must be false in production (environment \"prod\" or production = true): destroying the stack must never delete the uploaded files."
   }
 }
 
 variable "deletion_protection" {
-  description = "DynamoDB deletion protection of the files table. Required in prod."
+  description = "DynamoDB deletion protection of the files table. Required in production."
   type        = bool
   default     = true
   nullable    = false
 
   validation {
-    condition     = var.environment != "prod" || var.deletion_protection
-    error_message = "deletion_protection must be true in prod."
+    condition     = !coalesce(var.production, var.environment == "prod") || var.deletion_protection
+    error_message = "deletion_protection must be true in production (environment \"prod\" or production = true)."
   }
 }
 
@@ -304,7 +315,7 @@ variable "backup" {
 # --- API -------------------------------------------------------------------------
 
 variable "api" {
-  description = "API settings: stage_name (v1), throttle_rate_limit (100/s) and throttle_burst_limit (200) per key, quota ({limit, period}, none), logging_level (ERROR), manage_account_logging_role (true), error_rate_alarm_threshold (0.05), latency_alarm_threshold_ms (3000). See modules/api/README.md."
+  description = "API settings: stage_name (v1), throttle_rate_limit (100/s) and throttle_burst_limit (200) per key, quota ({limit, period}, none), logging_level (ERROR or INFO; ERROR), manage_account_logging_role (true), external_api_key_id (null: a key is created, its value in the state), error_rate_alarm_threshold (0.05), latency_alarm_threshold_ms (3000). See modules/api/README.md."
   type = object({
     stage_name           = optional(string)
     throttle_rate_limit  = optional(number)
@@ -315,6 +326,7 @@ variable "api" {
     }))
     logging_level               = optional(string)
     manage_account_logging_role = optional(bool)
+    external_api_key_id         = optional(string)
     error_rate_alarm_threshold  = optional(number)
     latency_alarm_threshold_ms  = optional(number)
   })

@@ -1,7 +1,16 @@
 # Every method needs an API key (header x-api-key); the usage plan throttles
 # each key (seed: rate 100, burst 200) and can cap it with a quota.
 
+locals {
+  api_key_id = var.external_api_key_id != null ? var.external_api_key_id : aws_api_gateway_api_key.this[0].id
+}
+
+# A key created here has its value in the Terraform state (the provider reads it
+# back): whoever can read the state can call the API. external_api_key_id
+# attaches a key made outside Terraform instead, whose value never enters it.
 resource "aws_api_gateway_api_key" "this" {
+  count = var.external_api_key_id == null ? 1 : 0
+
   name    = "${var.name_prefix}-default"
   enabled = true
 }
@@ -29,7 +38,7 @@ resource "aws_api_gateway_usage_plan" "this" {
 }
 
 resource "aws_api_gateway_usage_plan_key" "this" {
-  key_id        = aws_api_gateway_api_key.this.id
+  key_id        = local.api_key_id
   key_type      = "API_KEY"
   usage_plan_id = aws_api_gateway_usage_plan.this.id
 }

@@ -72,11 +72,15 @@ locals {
     }
   }
 
-  # A gateway response cannot compare origins; with a list it echoes the
-  # caller's. Its body is a fixed message or API Gateway's generic one and
-  # carries no data of the API.
+  # A gateway response cannot compare origins (no mapping template, only
+  # static values and request parameters), so echoing the caller's Origin would
+  # answer every site. It names a fixed origin instead: "*" when any is allowed,
+  # else the first of cors_allowed_origins (the application's own). A page of
+  # another listed origin then sees API Gateway's own errors (bad key,
+  # throttling, 5xx) as a failed request without a status; the function's
+  # answers, errors included, compare the caller's origin with the whole list.
   gateway_error_headers = {
-    "gatewayresponse.header.Access-Control-Allow-Origin"  = local.any_origin ? "'*'" : "method.request.header.origin"
+    "gatewayresponse.header.Access-Control-Allow-Origin"  = local.any_origin ? "'*'" : "'${var.cors_allowed_origins[0]}'"
     "gatewayresponse.header.Access-Control-Allow-Headers" = "'${local.allow_headers}'"
     "gatewayresponse.header.Vary"                         = "'Origin'"
   }

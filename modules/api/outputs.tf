@@ -19,13 +19,13 @@ output "api_url" {
 }
 
 output "api_key_id" {
-  description = "Id of the API key (its value: the api_key_value output)."
-  value       = aws_api_gateway_api_key.this.id
+  description = "Id of the API key in the usage plan: the one created here, or external_api_key_id."
+  value       = local.api_key_id
 }
 
 output "api_key_value" {
-  description = "Value of the API key, for the x-api-key header."
-  value       = aws_api_gateway_api_key.this.value
+  description = "Value of the API key created here, for the x-api-key header; null with external_api_key_id (its value stays outside Terraform)."
+  value       = one(aws_api_gateway_api_key.this[*].value)
   sensitive   = true
 }
 

@@ -15,6 +15,19 @@ variable "account_id" {
   }
 }
 
+# A variable, not data.aws_region: hashicorp/aws 6 deprecates its `name`, and
+# 5.100 has no `region` attribute to replace it with.
+variable "region" {
+  description = "AWS region of this module's provider (the root passes its `region`), for the exact ARNs in its policies."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))
+    error_message = "region must be an AWS region name such as \"us-east-1\", the region of the module's provider."
+  }
+}
+
 variable "function_name" {
   description = "Name of the api function (modules/compute), given permission to be invoked by this API only."
   type        = string
@@ -50,6 +63,17 @@ variable "cors_allowed_origins" {
   }
 }
 
+variable "external_api_key_id" {
+  description = "Id of an API key created outside Terraform (e.g. `aws apigateway create-api-key`) to put in the usage plan instead of creating one here, so that its value never enters the Terraform state. null: a key is created here (its value is in the state)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.external_api_key_id == null || can(regex("^[a-z0-9]{10}$", var.external_api_key_id))
+    error_message = "external_api_key_id must be an API Gateway API key id (10 lowercase letters and digits, e.g. \"a1b2c3d4e5\"), not the key's value."
+  }
+}
+
 variable "throttle" {
   description = "Throttling per API key in the usage plan: steady requests per second and burst."
   type = object({
@@ -79,15 +103,19 @@ variable "quota" {
   }
 }
 
+# OFF is refused: execution logs at ERROR are what tells an integration failure
+# or a throttled key from a client's mistake, they cost little (one line per
+# failed request), and AWS's own control (Security Hub APIGateway.1) asks for
+# ERROR or INFO on every stage.
 variable "logging_level" {
-  description = "Execution logging level of the stage's methods (access logs are always on)."
+  description = "Execution logging level of the stage's methods: ERROR or INFO (access logs are always on)."
   type        = string
   default     = "ERROR"
   nullable    = false
 
   validation {
-    condition     = contains(["OFF", "ERROR", "INFO"], var.logging_level)
-    error_message = "logging_level must be OFF, ERROR or INFO."
+    condition     = contains(["ERROR", "INFO"], var.logging_level)
+    error_message = "logging_level must be ERROR or INFO (OFF is not offered: execution logs at ERROR are how API Gateway's own failures are diagnosed)."
   }
 }
 

@@ -3,9 +3,19 @@
 # no resource-level permissions (X-Ray writes, EC2 Describe*), as noted there.
 
 locals {
-  # A cross-region inference profile id ("us.anthropic...") needs the profile
-  # and its foundation model in every region the profile may route to.
-  bedrock_is_profile = can(regex("^(us|eu|apac|us-gov|global)\\.", var.bedrock.model_id))
+  # The processors that write artefacts under derived/: image (thumbnail) and
+  # document (text). The data processor (CSV/JSON profiles,
+  # fileproc.processors.data) returns metadata only, so its role may neither
+  # write nor delete derived objects, nor generate data keys.
+  artefact_writers = toset(["image", "document"])
+  encrypting_roles = setunion(local.artefact_writers, ["api"])
+
+  # A cross-Region inference profile id ("us.anthropic...") needs the profile
+  # and its foundation model in every region the profile may route to (a
+  # global profile's model ARN has no region at all, which "*" also matches).
+  # The prefixes are AWS's system-defined profiles: geographic (us, us-gov, eu,
+  # apac, jp, au) and global.
+  bedrock_is_profile = can(regex("^(us|us-gov|eu|apac|jp|au|global)\\.", var.bedrock.model_id))
   bedrock_resources = local.bedrock_is_profile ? [
     "arn:${local.partition}:bedrock:${local.region}:${var.account_id}:inference-profile/${var.bedrock.model_id}",
     "arn:${local.partition}:bedrock:*::foundation-model/${join(".", slice(split(".", var.bedrock.model_id), 1, length(split(".", var.bedrock.model_id))))}",
@@ -71,19 +81,21 @@ locals {
           resources = [local.bucket_arn]
         },
         {
-          # DeleteObjectVersion: an attempt overtaken by a newer event removes
-          # exactly the artefact versions it wrote (fileproc.s3io).
-          sid       = "WriteDerived"
-          actions   = ["s3:DeleteObjectVersion", "s3:PutObject"]
-          resources = ["${local.bucket_arn}/${local.derived_prefix}*"]
-        },
-        {
           # Conditional updates only (fileproc.records): no PutItem, no DeleteItem.
           sid       = "WriteRecords"
           actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
           resources = [local.table_arn]
         },
       ],
+      contains(local.artefact_writers, role) ? [
+        {
+          # DeleteObjectVersion: an attempt overtaken by a newer event removes
+          # exactly the artefact versions it wrote (fileproc.s3io).
+          sid       = "WriteDerived"
+          actions   = ["s3:DeleteObjectVersion", "s3:PutObject"]
+          resources = ["${local.bucket_arn}/${local.derived_prefix}*"]
+        },
+      ] : [],
       role == "document" && var.bedrock.enabled ? [
         {
           sid       = "SummariseWithBedrock"
@@ -183,15 +195,18 @@ resource "aws_iam_role_policy" "function" {
   policy = data.aws_iam_policy_document.function[each.key].json
 }
 
-# With a customer managed key: read the encrypted queue, environment and
-# objects, write encrypted objects. Separate from the policy above because the
-# key's ARN is only known after apply.
+# With a customer managed key: Decrypt to read the encrypted queue, function
+# environment and objects; GenerateDataKey only for the roles that encrypt:
+# the artefact writers (their PutObject) and the api function (the uploads
+# signed with its presigned POST are encrypted with its permissions). DynamoDB
+# and CloudWatch Logs use the key through their own grants and policy.
+# Separate from the policy above because the key's ARN is only known after apply.
 data "aws_iam_policy_document" "kms" {
-  count = var.kms_key == null ? 0 : 1
+  for_each = var.kms_key == null ? {} : local.function_names
 
   statement {
     sid       = "UseStackKey"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    actions   = contains(local.encrypting_roles, each.key) ? ["kms:Decrypt", "kms:GenerateDataKey"] : ["kms:Decrypt"]
     resources = [local.kms_key_arn]
   }
 }
@@ -201,5 +216,5 @@ resource "aws_iam_role_policy" "kms" {
 
   name   = "${each.value}-kms"
   role   = aws_iam_role.function[each.key].id
-  policy = data.aws_iam_policy_document.kms[0].json
+  policy = data.aws_iam_policy_document.kms[each.key].json
 }

@@ -1,10 +1,8 @@
 data "aws_partition" "current" {}
 
-data "aws_region" "current" {}
-
 locals {
   partition = data.aws_partition.current.partition
-  region    = data.aws_region.current.name
+  region    = var.region
 
   # Key layout shared with the code (docs/contracts.md): only keys under
   # upload_prefix are processed; artefacts go under derived_prefix, which

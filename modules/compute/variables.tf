@@ -27,6 +27,19 @@ variable "account_id" {
   }
 }
 
+# A variable, not data.aws_region: hashicorp/aws 6 deprecates its `name`, and
+# 5.100 has no `region` attribute to replace it with.
+variable "region" {
+  description = "AWS region of this module's provider (the root passes its `region`), for the exact ARNs in its policies."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))
+    error_message = "region must be an AWS region name such as \"us-east-1\", the region of the module's provider."
+  }
+}
+
 variable "lambda_runtime" {
   description = "Python runtime of the functions and the layer: python3.12 or python3.13, the runtimes `make build` makes a layer for."
   type        = string
@@ -280,11 +293,18 @@ variable "processing" {
   }
 }
 
+# The default model: Claude Haiku 4.5 through its global cross-Region inference
+# profile. Claude 3 Haiku (the previous default) is Legacy on Bedrock, which
+# accounts that have not used it recently cannot call; Haiku 4.5 is invoked
+# through inference profiles only, and the global one is offered in the
+# commercial regions (it may process a request in any of them: set a
+# geographic profile, "us."/"eu."/"apac."/"jp."/"au.", to keep documents in
+# one geography).
 variable "bedrock" {
-  description = "Optional AI summary of documents with Amazon Bedrock. When enabled, only the document function may call InvokeModel, on this model only."
+  description = "Optional AI summary of documents with Amazon Bedrock. When enabled, only the document function may call InvokeModel, on this model (or inference profile and its model) only."
   type = object({
     enabled         = optional(bool, false)
-    model_id        = optional(string, "anthropic.claude-3-haiku-20240307-v1:0")
+    model_id        = optional(string, "global.anthropic.claude-haiku-4-5-20251001-v1:0")
     max_input_chars = optional(number, 20000)
   })
   default  = {}
@@ -292,7 +312,7 @@ variable "bedrock" {
 
   validation {
     condition     = can(regex("^[a-z0-9-]+\\.[A-Za-z0-9.:_-]+$", var.bedrock.model_id))
-    error_message = "bedrock.model_id must be a foundation model id such as \"anthropic.claude-3-haiku-20240307-v1:0\" (not an ARN)."
+    error_message = "bedrock.model_id must be a foundation model id (\"anthropic.claude-haiku-4-5-20251001-v1:0\") or a cross-Region inference profile id (\"us.anthropic.claude-haiku-4-5-20251001-v1:0\"), not an ARN."
   }
 
   validation {

@@ -1,13 +1,13 @@
 locals {
   partition = data.aws_partition.current.partition
-  region    = data.aws_region.current.name
+  region    = var.region
   logs_arn  = "arn:${local.partition}:logs:${local.region}:${var.account_id}:log-group"
 }
 
 # In a key policy "Resource" is always "*": it means this key and nothing else.
 data "aws_iam_policy_document" "key" {
-  #checkov:skip=CKV_AWS_109:A key policy: "*" as resource means this key only; the account statement delegates to IAM, which grants each role Decrypt/GenerateDataKey on this key
-  #checkov:skip=CKV_AWS_111:A key policy: "*" as resource means this key only; the service statements are limited to this stack's function and access log groups plus the account's API Gateway execution log groups in this region, this bucket's notifications and CloudWatch alarms
+  #checkov:skip=CKV_AWS_109:A key policy: "*" as resource means this key only; the account statement delegates to IAM, which grants each role Decrypt (and GenerateDataKey where it encrypts) on this key
+  #checkov:skip=CKV_AWS_111:A key policy: "*" as resource means this key only; the service statements are limited to this stack's function and access log groups plus the account's API Gateway execution log groups in this region, S3 notifications to the encrypted queues (whose policies admit this bucket only) and CloudWatch alarms
   #checkov:skip=CKV_AWS_356:A key policy: "*" is the only resource a key policy can name (the key itself)
   # The account's IAM policies decide who else may use the key (each function
   # role gets Decrypt/GenerateDataKey on this key only). The actions are listed
@@ -68,27 +68,23 @@ data "aws_iam_policy_document" "key" {
     }
   }
 
-  # S3 sends the bucket's event notifications to the (encrypted) queues.
+  # S3 sends the bucket's event notifications to the (encrypted) queues. This
+  # is AWS's documented statement for S3 notifications to an encrypted SQS
+  # queue, without conditions: S3 checks the destination with a test message
+  # when the notification configuration is put, and nothing documents that the
+  # KMS calls it makes then carry aws:SourceArn/aws:SourceAccount. If they do
+  # not, a condition here makes S3 refuse the whole configuration ("Unable to
+  # validate the following destination configurations"). The queue policy
+  # (modules/compute/queues.tf: this bucket and this account only) is what
+  # limits who can send; S3 can use the key for nothing else of this stack.
   statement {
-    sid       = "S3NotificationsFromThisBucket"
+    sid       = "S3NotificationsToEncryptedQueues"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = ["*"]
 
     principals {
       type        = "Service"
       identifiers = ["s3.amazonaws.com"]
-    }
-
-    condition {
-      test     = "ArnEquals"
-      variable = "aws:SourceArn"
-      values   = [local.bucket_arn]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [var.account_id]
     }
   }
 

@@ -1,7 +1,5 @@
 data "aws_partition" "current" {}
 
-data "aws_region" "current" {}
-
 locals {
   # The account id makes the name globally unique without a random suffix, so
   # every ARN that mentions the bucket is known at plan time (and checkable).

@@ -20,6 +20,10 @@ locals {
   }
 }
 
+# hash_key/range_key (of the table and of each index) are deprecated by later
+# hashicorp/aws 6.x releases, whose replacement 5.100 does not have: they stay
+# (a deprecation warning under those releases, no change in behaviour) until
+# the supported range no longer includes 5.x.
 resource "aws_dynamodb_table" "this" {
   #checkov:skip=CKV_AWS_119:The customer managed key is optional (customer_managed_key, on in prod); without it DynamoDB encrypts with an AWS owned key
   name                        = "${var.name_prefix}-files"

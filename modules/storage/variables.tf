@@ -4,8 +4,16 @@ variable "name_prefix" {
   nullable    = false
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{0,40}[a-z0-9]$", var.name_prefix))
-    error_message = "name_prefix must be 2..42 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen."
+    condition     = can(regex("^[a-z][a-z0-9-]*[a-z0-9]$", var.name_prefix))
+    error_message = "name_prefix must be lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen."
+  }
+
+  # The two names with the least room: the bucket, <name_prefix>-uploads-<account
+  # id>, at most 63 characters (S3), and the backup vault, <name_prefix>-backups,
+  # at most 50 (AWS Backup). Both leave 42 for the prefix.
+  validation {
+    condition     = length(var.name_prefix) <= 42
+    error_message = "name_prefix (the root's \"<project>-<environment>\") has ${length(var.name_prefix)} characters and may have at most 42, so that the bucket name <name_prefix>-uploads-<account id> stays within S3's 63 and the backup vault <name_prefix>-backups within AWS Backup's 50. Shorten the project or the environment name."
   }
 }
 
@@ -17,6 +25,19 @@ variable "account_id" {
   validation {
     condition     = can(regex("^[0-9]{12}$", var.account_id))
     error_message = "account_id must be the 12-digit AWS account id."
+  }
+}
+
+# A variable, not data.aws_region: hashicorp/aws 6 deprecates its `name`, and
+# 5.100 has no `region` attribute to replace it with.
+variable "region" {
+  description = "AWS region of this module's provider (the root passes its `region`), for the exact ARNs in its policies."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))
+    error_message = "region must be an AWS region name such as \"us-east-1\", the region of the module's provider."
   }
 }
 

@@ -176,7 +176,7 @@ def test_environment_carries_the_options(dev: Plan, variant: Plan) -> None:
     assert variables["ALLOWED_ORIGINS"] == "http://localhost:3000,https://dev.app.example.com"
     settings = Settings.from_env(_functions(variant)["document"]["environment"][0]["variables"])
     assert settings.bedrock_enabled is True
-    assert settings.bedrock_model_id == "anthropic.claude-3-haiku-20240307-v1:0"
+    assert settings.bedrock_model_id == "global.anthropic.claude-haiku-4-5-20251001-v1:0"
 
 
 def test_vpc_is_optional(dev: Plan, variant: Plan) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from tfplan import Plan, Statement, statements
+from tfplan import Plan, Scenario, Statement, Workspace, statements
 
 pytestmark = pytest.mark.terraform
 
@@ -13,6 +13,7 @@ STAR_ONLY_ACTIONS = {
     "xray:PutTelemetryRecords",
     "ec2:DescribeNetworkInterfaces",
     "ec2:DescribeSubnets",
+    "logs:DescribeLogGroups",
 }
 ACCOUNTS = {
     "dev": "111111111111",
@@ -99,7 +100,8 @@ def test_star_resources_only_where_aws_allows_nothing_narrower(
                     scoped = (
                         prefix in resource
                         or resource.startswith(f"arn:aws:ec2:{_region(scenario)}:{account}:")
-                        or ":foundation-model/anthropic.claude-3-haiku" in resource
+                        or ":foundation-model/anthropic.claude-haiku-4-5" in resource
+                        or ":inference-profile/global.anthropic.claude-haiku-4-5" in resource
                         or address == "module.api.aws_iam_role_policy.logging[0]"
                     )
                     assert scoped, (scenario, address, resource)
@@ -119,6 +121,31 @@ def test_resource_policies_admit_only_this_stacks_services(all_plans: dict[str, 
                 assert statement.effect == "Allow"
                 assert set(statement.principals) == {"Service"}, address
                 assert statement.conditions["StringEquals"] == {"aws:SourceAccount": account}
+
+
+def test_api_gateway_logging_role(dev: Plan) -> None:
+    role = dev.one("aws_iam_role", "logging")
+    (trust,) = statements(role.values["assume_role_policy"])
+    # Only API Gateway acting for this account (confused-deputy guard).
+    assert trust.conditions == {"StringEquals": {"aws:SourceAccount": "111111111111"}}
+    policy = {
+        s.sid: (set(s.actions), set(s.resources))
+        for s in statements(dev.one("aws_iam_role_policy", "logging").values["policy"])
+    }
+    # DescribeLogGroups has no resource-level permissions: on a log-group ARN it
+    # would allow nothing, so it is on "*" as in AWS's managed policy.
+    assert policy == {
+        "WriteApiGatewayLogs": (
+            {
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:DescribeLogStreams",
+                "logs:PutLogEvents",
+            },
+            {"arn:aws:logs:us-east-1:111111111111:log-group:*"},
+        ),
+        "FindLogGroups": ({"logs:DescribeLogGroups"}, {"*"}),
+    }
 
 
 def test_roles_are_assumed_by_their_service_only(dev: Plan) -> None:
@@ -170,7 +197,7 @@ def _expected(role: str, region: str, account: str, prefix: str) -> dict[str, tu
             "TellMissingUploads": ({"s3:ListBucket"}, {bucket}),
         }
     queue = f"arn:aws:sqs:{region}:{account}:{prefix}-{role}-queue"
-    return {
+    processor = {
         **common,
         "ConsumeOwnQueue": (
             {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"},
@@ -178,8 +205,14 @@ def _expected(role: str, region: str, account: str, prefix: str) -> dict[str, tu
         ),
         "ReadUploads": ({"s3:GetObject", "s3:GetObjectVersion"}, {f"{bucket}/uploads/*"}),
         "TellMissingObjects": ({"s3:ListBucket"}, {bucket}),
-        "WriteDerived": ({"s3:PutObject", "s3:DeleteObjectVersion"}, {f"{bucket}/derived/*"}),
         "WriteRecords": ({"dynamodb:GetItem", "dynamodb:UpdateItem"}, {table}),
+    }
+    if role == "data":
+        # CSV and JSON profiles are metadata only: no artefact to write or remove.
+        return processor
+    return {
+        **processor,
+        "WriteDerived": ({"s3:PutObject", "s3:DeleteObjectVersion"}, {f"{bucket}/derived/*"}),
     }
 
 
@@ -201,10 +234,43 @@ def test_function_role_has_exactly_its_permissions(dev: Plan, role: str) -> None
 
 def test_bedrock_only_for_documents_only_on_the_model(variant: Plan) -> None:
     roles = _role_statements(variant)
-    model = "arn:aws:bedrock:eu-west-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"
-    assert roles["document"]["SummariseWithBedrock"] == ({"bedrock:InvokeModel"}, {model})
+    # The default: Claude Haiku 4.5's global profile in this region, and its
+    # model wherever the profile routes ("*" also matches the global profile's
+    # region-less model ARN).
+    model = "anthropic.claude-haiku-4-5-20251001-v1:0"
+    assert roles["document"]["SummariseWithBedrock"] == (
+        {"bedrock:InvokeModel"},
+        {
+            f"arn:aws:bedrock:eu-west-1:111111111111:inference-profile/global.{model}",
+            f"arn:aws:bedrock:*::foundation-model/{model}",
+        },
+    )
     for role in ("image", "data", "api"):
         assert not any("bedrock" in a for actions, _ in roles[role].values() for a in actions), role
+
+
+# A geographic profile of one of the newer geographies (Japan): recognised as a
+# profile, so the role gets the profile in its region and the model wherever
+# the profile routes, not a foundation model of the source region only.
+JAPAN_PROFILE = Scenario(
+    "envs/dev.tfvars",
+    {
+        "region": "ap-northeast-1",
+        "bedrock": {"enabled": True, "model_id": "jp.anthropic.claude-haiku-4-5-20251001-v1:0"},
+    },
+)
+
+
+def test_every_geography_of_inference_profiles_is_recognised(workspace: Workspace) -> None:
+    roles = _role_statements(workspace.plan(JAPAN_PROFILE))
+    model = "anthropic.claude-haiku-4-5-20251001-v1:0"
+    assert roles["document"]["SummariseWithBedrock"] == (
+        {"bedrock:InvokeModel"},
+        {
+            f"arn:aws:bedrock:ap-northeast-1:111111111111:inference-profile/jp.{model}",
+            f"arn:aws:bedrock:*::foundation-model/{model}",
+        },
+    )
 
 
 def test_no_bedrock_when_it_is_off(all_plans: dict[str, Plan]) -> None:
@@ -246,6 +312,17 @@ def test_customer_key_grants_only_on_the_key(prod: Plan, dev: Plan) -> None:
     assert set(grants) == {"image", "document", "data", "api"}
     config = prod.config_resource("compute", "data.aws_iam_policy_document.kms")
     (statement,) = config["expressions"]["statement"]
-    assert statement["actions"]["constant_value"] == ["kms:Decrypt", "kms:GenerateDataKey"]
     assert "local.kms_key_arn" in statement["resources"]["references"]
+    # Data keys only for the roles that encrypt: the artefact writers' PutObject
+    # and the api function's presigned POST; the data function only decrypts
+    # (its queue, its environment, the uploads it reads).
+    actions = {}
+    for role in grants:
+        document = prod.data_read_at_apply(
+            f'module.compute.data.aws_iam_policy_document.kms["{role}"]'
+        )
+        (planned,) = document["statement"]
+        actions[role] = set(planned["actions"])
+    both = {"kms:Decrypt", "kms:GenerateDataKey"}
+    assert actions == {"image": both, "document": both, "api": both, "data": {"kms:Decrypt"}}
     assert dev.by_index("aws_iam_role_policy", "kms") == {}

@@ -171,6 +171,17 @@ BAD_DEV_HIGH = Scenario(
     DEV.var_file, {"environment": "dev-", "functions": {"api": {"memory_mb": 10241}}}
 )
 BAD_PROD = Scenario(PROD.var_file, {"force_destroy": True, "deletion_protection": False})
+# A production environment not named "prod", names too long together, and no
+# execution logs: dev's force_destroy and unprotected table become errors.
+BAD_PRODUCTION = Scenario(
+    DEV.var_file,
+    {
+        "production": True,
+        "project": "fileproc-analytics",
+        "environment": "staging-eu-central-1-green",
+        "api": {"logging_level": "OFF"},
+    },
+)
 
 
 @pytest.fixture(scope="module")
@@ -188,16 +199,21 @@ def bad_prod(workspace: Workspace) -> str:
     return workspace.plan_error(BAD_PROD)
 
 
+@pytest.fixture(scope="module")
+def bad_production(workspace: Workspace) -> str:
+    return workspace.plan_error(BAD_PRODUCTION)
+
+
 def test_invalid_environment_name_fails(bad_dev: str, bad_dev_high: str) -> None:
     # "Dev_1": capitals and an underscore (the seed's failed deployment);
     # "dev-": a trailing hyphen.
-    message = "environment must be 2..20 characters: lowercase letters, digits and hyphens"
+    message = "environment must be 2..32 characters: lowercase letters, digits and hyphens"
     assert message in bad_dev
     assert message in bad_dev_high
 
 
 def test_invalid_project_and_account_fail(bad_dev: str) -> None:
-    assert "project must be 2..20 characters" in bad_dev
+    assert "project must be 2..32 characters" in bad_dev
     assert "aws_account_id must be the 12-digit AWS account id" in bad_dev
 
 
@@ -243,8 +259,36 @@ def test_architecture_must_be_lambdas_name(bad_dev: str) -> None:
 
 
 def test_prod_refuses_force_destroy_and_unprotected_table(bad_prod: str) -> None:
-    assert "force_destroy must be false in prod" in bad_prod
-    assert "deletion_protection must be true in prod" in bad_prod
+    assert "force_destroy must be false in production" in bad_prod
+    assert "deletion_protection must be true in production" in bad_prod
+
+
+def test_production_rules_follow_the_production_variable(bad_production: str) -> None:
+    # Named "staging-eu-central-1-green", production = true: the rules apply.
+    assert "force_destroy must be false in production" in bad_production
+    assert "deletion_protection must be true in production" in bad_production
+
+
+def test_names_too_long_together_fail_with_the_limits(bad_production: str) -> None:
+    # 18 + 1 + 26 = 45 characters of prefix: the bucket name would have 66.
+    assert 'name_prefix (the root\'s "<project>-<environment>") has 45 characters' in (
+        bad_production
+    )
+    assert "may have at most 42" in bad_production
+    assert "S3's 63" in bad_production
+    assert "AWS Backup's 50" in bad_production
+
+
+def test_execution_logging_cannot_be_off(bad_production: str) -> None:
+    assert "logging_level must be ERROR or INFO" in bad_production
+    assert bad_production.count("Error: Invalid value for variable") == 4
+
+
+def test_cors_origins_must_be_given(dev: Plan) -> None:
+    # No default: ["*"] must be said, not inherited.
+    variables = dev.raw["configuration"]["root_module"]["variables"]
+    assert "default" not in variables["cors_allowed_origins"]
+    assert variables["production"].get("default") is None
 
 
 def test_failing_plans_fail_only_for_their_inputs(bad_dev_high: str) -> None:

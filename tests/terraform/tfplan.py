@@ -42,14 +42,15 @@ PROD = Scenario("envs/prod.tfvars")
 SANDBOX = Scenario("envs/sandbox.tfvars", {"aws_endpoint_url": "http://127.0.0.1:4566"})
 # dev with every option the environments leave off, and non-default values that
 # must reach the resources: another region, a VPC, Bedrock, other limits, the
-# other runtime.
+# other runtime, an API key managed outside Terraform.
 VARIANT = Scenario(
     "envs/dev.tfvars",
     {
         "region": "eu-west-1",
         "lambda_runtime": "python3.13",
         "vpc_config": {"subnet_ids": ["subnet-0a1b2c3d"], "security_group_ids": ["sg-0a1b2c3d"]},
-        "bedrock": {"enabled": True, "model_id": "anthropic.claude-3-haiku-20240307-v1:0"},
+        # The default model: Claude Haiku 4.5's global inference profile.
+        "bedrock": {"enabled": True},
         "noncurrent_version_expiration_days": 45,
         "max_receive_count": 7,
         "log_retention_days": 30,
@@ -61,7 +62,13 @@ VARIANT = Scenario(
                 "batching_window_seconds": 10,
             }
         },
-        "api": {"throttle_rate_limit": 50, "throttle_burst_limit": 80, "stage_name": "live"},
+        "api": {
+            "throttle_rate_limit": 50,
+            "throttle_burst_limit": 80,
+            "stage_name": "live",
+            # A key made outside Terraform: its value never enters the state.
+            "external_api_key_id": "a1b2c3d4e5",
+        },
     },
 )
 
@@ -194,6 +201,14 @@ class Plan:
         found = [r for r in self.of_type(resource_type) if name is None or r.name == name]
         assert len(found) == 1, f"expected one {resource_type}.{name}, found {len(found)}"
         return found[0]
+
+    def data_read_at_apply(self, address: str) -> dict[str, Any]:
+        """What the plan knows of a data source read only at apply (it depends on an
+        unknown value): its `after` values, the unknown ones absent."""
+        for change in self.raw.get("resource_changes", []):
+            if change["mode"] == "data" and change["address"] == address:
+                return dict(change["change"]["after"] or {})
+        raise KeyError(f"{address} is not read at apply")
 
     def count(self, resource_type: str) -> int:
         return len(self.of_type(resource_type))

@@ -157,3 +157,20 @@ def test_terraform_validate_step_catches_an_invalid_module(tmp_path: Path) -> No
     config.write_text('output "name" {\n  description = "x"\n  value       = "ok"\n}\n')
     assert lint.run_step(validate, tmp_path).status == "PASS"
     assert not (tmp_path / "modules" / "a" / ".terraform").exists()
+
+
+def test_checkov_runs_from_its_own_venv_with_the_pinned_release(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The pin make lint installs comes from pyproject.toml.
+    assert lint.main(["--checkov-requirement"]) == 0
+    requirement = capsys.readouterr().out.strip()
+    assert requirement == lint.checkov_requirement()
+    assert requirement.startswith("checkov>=3.3")
+    # Its own venv when there is one (it pins boto3 and packaging exactly), and
+    # neither venv is scanned as Terraform.
+    write(tmp_path / "main.tf", "")
+    isolated = write(tmp_path / ".venv-checkov" / "bin" / "checkov", "#!/bin/sh\n")
+    command = step_named(lint.plan_steps(tmp_path), "checkov").commands[0]
+    assert command[0] == str(isolated)
+    assert {".venv", ".venv-checkov", "build"} <= set(command)

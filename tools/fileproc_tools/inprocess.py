@@ -50,7 +50,7 @@ def function_environment(
         "TEXT_MAX_CHARS": "1000000",
         "PREVIEW_CHARS": "280",
         "BEDROCK_ENABLED": "false",
-        "BEDROCK_MODEL_ID": "anthropic.claude-3-haiku-20240307-v1:0",
+        "BEDROCK_MODEL_ID": "global.anthropic.claude-haiku-4-5-20251001-v1:0",
         "BEDROCK_MAX_INPUT_CHARS": "20000",
         "DOWNLOAD_URL_TTL_SECONDS": "900",
         "UPLOAD_URL_TTL_SECONDS": "900",

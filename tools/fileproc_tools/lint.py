@@ -15,10 +15,12 @@ registry, a shared plugin cache downloads it once for all configurations.
 
 from __future__ import annotations
 
+import argparse
 import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,10 +28,13 @@ from pathlib import Path
 from fileproc_tools.tfconfig import REPO_ROOT, terraform_env
 
 PYTHON_PATHS = ("lambda_src", "cli", "sandbox", "tools", "tests", "bench")
-# Not the project's Terraform: the venv and the build outputs.
-CHECKOV_SKIP_PATHS = (".venv", "build")
+# Not the project's Terraform: the venvs and the build outputs.
+CHECKOV_SKIP_PATHS = (".venv", ".venv-checkov", "build")
 LINT_DATA_DIR = Path("build") / "lint"
 SKIP_COMMENT = re.compile(r"checkov:skip=([A-Z0-9_]+)(?::([^\n]*))?")
+# checkov lives in a venv of its own (`make lint` creates it): it pins boto3 and
+# packaging exactly, which must not decide this project's versions.
+CHECKOV_VENV = ".venv-checkov"
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,19 @@ def tool(name: str) -> str:
     return shutil.which(name) or name
 
 
+def checkov_requirement(root: Path = REPO_ROOT) -> str:
+    """checkov's pin, ``[tool.fileproc.lint] checkov`` of pyproject.toml."""
+    with (root / "pyproject.toml").open("rb") as file:
+        requirement: str = tomllib.load(file)["tool"]["fileproc"]["lint"]["checkov"]
+    return requirement
+
+
+def checkov_tool(root: Path) -> str:
+    """The checkov of its own venv when there is one, else as any other tool."""
+    isolated = root / CHECKOV_VENV / "bin" / "checkov"
+    return str(isolated) if isolated.is_file() else tool("checkov")
+
+
 def inline_skips_without_reason(root: Path) -> list[str]:
     """Every ``checkov:skip=<check>`` in the Terraform must say why."""
     problems = []
@@ -146,7 +164,7 @@ def terraform_steps(root: Path) -> list[Step]:
             )
         )
     skip_paths = [arg for path in CHECKOV_SKIP_PATHS for arg in ("--skip-path", path)]
-    checkov = [tool("checkov"), "-d", ".", "--framework", "terraform", "--quiet", "--compact"]
+    checkov = [checkov_tool(root), "-d", ".", "--framework", "terraform", "--quiet", "--compact"]
     # The built-in checks only: no call to the Prisma Cloud API (offline machines).
     checkov.append("--skip-download")
     steps.append(Step("checkov", [[*checkov, *skip_paths]]))
@@ -206,7 +224,16 @@ def run(steps: Sequence[Step], cwd: Path = REPO_ROOT) -> Report:
     return report
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m fileproc_tools.lint")
+    parser.add_argument(
+        "--checkov-requirement",
+        action="store_true",
+        help="print checkov's pin (for `make lint`, which installs it) and exit",
+    )
+    if parser.parse_args(argv).checkov_requirement:
+        print(checkov_requirement())
+        return 0
     report = run(plan_steps(REPO_ROOT), REPO_ROOT)
     print(report.summary())
     return 1 if report.failed else 0
