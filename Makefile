@@ -9,7 +9,8 @@ ENV ?= dev
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-SANDBOX_PORT ?= 4566
+# No default here: unset, the tools use the sandbox running from .sandbox/ (its
+# state.json), else 4566 (fileproc_sandbox.control).
 export SANDBOX_PORT
 
 # Use the local hashicorp/aws mirror when there is one (offline machines), the
@@ -23,7 +24,7 @@ endif
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
 	  awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
-	@echo "  Variables: ENV=$(ENV) (dev|staging|prod|sandbox), SANDBOX_PORT=$(SANDBOX_PORT)"
+	@echo "  Variables: ENV=$(ENV) (dev|staging|prod|sandbox), SANDBOX_PORT=$(or $(SANDBOX_PORT),<the running sandbox's or 4566>)"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -50,6 +50,24 @@ def _deploy_hint(env: str) -> str:
     return f"deploy {env} or fetch its outputs (make deploy ENV={env} / make outputs ENV={env})"
 
 
+def _check_sandbox_start(found: Mapping[str, Any], path: Path, env: str) -> None:
+    """An outputs file of a sandbox deployment holds for that start of the sandbox only:
+    a restarted sandbox has none of it (the URL answers, the key is unknown)."""
+    import fileproc_sandbox as sandbox
+
+    deployed_to = found.get(sandbox.START_ID_OUTPUT)
+    if not deployed_to:
+        return
+    running = sandbox.start_id()
+    if running == deployed_to:
+        return
+    state = "is not running" if running is None else "has been restarted since"
+    raise ConfigError(
+        f"{display_path(path)} is stale: it describes a deployment to a sandbox that {state}, "
+        f"and nothing deployed survives a sandbox restart; redeploy (make deploy ENV={env})"
+    )
+
+
 def resolve(
     api_url: str | None = None,
     api_key: str | None = None,
@@ -69,6 +87,7 @@ def resolve(
             pass
         except ValueError as exc:  # a damaged file: say which, rather than "no API key"
             raise ConfigError(f"{display_path(path)} is not valid JSON ({exc})") from None
+        _check_sandbox_start(found, path, env)
         where = f"{_deploy_hint(env)} so {display_path(path)} has one"
         if url is None:
             url = found.get("api_url") or None

@@ -8,6 +8,7 @@ and policy.py are where it differs from plain moto.
 
 from fileproc_sandbox.control import (
     ENV_NAME,
+    START_ID_OUTPUT,
     SandboxError,
     Settings,
     api_endpoint_url,
@@ -16,12 +17,14 @@ from fileproc_sandbox.control import (
     ensure_up,
     health,
     is_running,
+    start_id,
     status,
     up,
 )
 
 __all__ = [
     "ENV_NAME",
+    "START_ID_OUTPUT",
     "SandboxError",
     "Settings",
     "api_endpoint_url",
@@ -30,6 +33,7 @@ __all__ = [
     "ensure_up",
     "health",
     "is_running",
+    "start_id",
     "status",
     "up",
 ]

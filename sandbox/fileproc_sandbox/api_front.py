@@ -18,13 +18,17 @@ models, gateway responses, API keys and usage plans; refreshed every
 5. the integration: ``AWS_PROXY`` runs the function (``lambda_runner.LambdaService``)
    with a REST proxy event (payload version 1.0) and turns its response into
    HTTP (502 when it fails or is malformed, 504 after the integration timeout);
-   ``MOCK`` answers with its integration response (CORS preflights).
+   ``MOCK`` answers with its integration response, whose response template runs
+   as VTL (``render_template``: the CORS preflight names an allowed origin).
 
 Errors use the API's gateway responses (status, headers and the
 ``$context.error.*`` templates) when it defines them, API Gateway's defaults
-otherwise. Not emulated: authorizers other than NONE, mapping templates of
-non-proxy AWS/HTTP integrations, caching, access logs, deployment snapshots
-(the live resources are served).
+otherwise. Every answer is JSON, as API Gateway's: a method no REST API can have
+(TRACE, CONNECT, made-up ones) has no route, a body nested too deep to parse is
+an invalid body, http.server's own refusals and a fault of the front are JSON too.
+Not emulated: authorizers other than NONE, mapping templates of non-proxy
+AWS/HTTP integrations, caching, access logs, deployment snapshots (the live
+resources are served).
 """
 
 from __future__ import annotations
@@ -67,7 +71,12 @@ RESPONSE_DEFAULTS = {
     "INTEGRATION_FAILURE": (502, "Internal server error"),
     "INTEGRATION_TIMEOUT": (504, "Endpoint request timed out"),
     "UNSUPPORTED_MEDIA_TYPE": (415, "Unsupported Media Type"),
+    # What API Gateway answers when its own configuration fails; here: a bug of the front.
+    "API_CONFIGURATION_ERROR": (500, "Internal server error"),
 }
+# The methods a REST API can have (ANY stands for all of them); API Gateway routes no
+# other (TRACE, CONNECT, made-up ones): no route, its MISSING_AUTHENTICATION_TOKEN.
+HTTP_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"})
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 
 
@@ -487,8 +496,10 @@ def proxy_response(payload: Any) -> Response:
     return Response(status, headers, data)
 
 
-def mock_response(method: Method, request: Request) -> Response:
-    """A MOCK integration: the request template picks the integration response by status."""
+def mock_response(method: Method, request: Request, params: Mapping[str, str]) -> Response:
+    """A MOCK integration: the request template picks the integration response by status;
+    its response template runs as API Gateway runs it (VTL, with $input.params() and
+    $context.responseOverride)."""
     integration = method.integration
     template = (integration.get("requestTemplates") or {}).get("application/json") or "{}"
     try:
@@ -503,10 +514,71 @@ def mock_response(method: Method, request: Request) -> Response:
         (name.removeprefix("method.response.header."), _parameter_value(value, request))
         for name, value in (chosen.get("responseParameters") or {}).items()
     ]
-    body = ((chosen.get("responseTemplates") or {}).get("application/json") or "").encode()
-    if body:
-        headers.append(("Content-Type", "application/json"))
-    return Response(int(chosen.get("statusCode", wanted)), headers, body)
+    status = int(chosen.get("statusCode", wanted))
+    response_template = (chosen.get("responseTemplates") or {}).get("application/json")
+    if not response_template:
+        return Response(status, headers, b"")
+    body, override = render_template(response_template, request, params)
+    for name, value in (override.get("header") or {}).items():
+        headers = [(k, v) for k, v in headers if k.lower() != str(name).lower()]
+        headers.append((str(name), str(value)))
+    if override.get("status"):
+        status = int(override["status"])
+    headers.append(("Content-Type", "application/json"))
+    return Response(status, headers, body.encode())
+
+
+class _Params(dict[str, str]):
+    """$input.params().header and the like: a missing name reads as empty. API Gateway gives
+    null, which VTL's `!` takes as false; airspeed's `!null` is false, its `!""` true."""
+
+    def get(self, name: str, default: str = "") -> str:  # type: ignore[override]
+        return super().get(name, default)
+
+
+# A list literal with a method call ("[...].contains($x)"): API Gateway's VTL has it,
+# airspeed's parser not; each literal becomes a variable bound to the parsed list.
+_LIST_LITERAL = re.compile(r'\[(?:\s*(?:"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?)\s*,?)*\s*\](?=\.)')
+
+
+def render_template(
+    template: str, request: Request, params: Mapping[str, str]
+) -> tuple[str, dict[str, Any]]:
+    """A mapping template's output and its $context.responseOverride, rendered with airspeed
+    (LocalStack's maintained fork of the Velocity engine, made for API Gateway templates)."""
+    import airspeed  # type: ignore[import-untyped]
+
+    literals: dict[str, Any] = {}
+
+    def bind(match: re.Match[str]) -> str:
+        name = f"sandboxLiteral{len(literals)}"
+        literals[name] = json.loads(match[0])
+        return f"${name}"
+
+    source = _LIST_LITERAL.sub(bind, template)
+    request_params = {
+        "header": _Params(request.headers),
+        "querystring": _Params(request.query),
+        "path": _Params(params.items()),
+    }
+    override: dict[str, Any] = {"header": {}, "status": None}
+    namespace = {
+        **literals,
+        "input": {
+            "params": lambda name=None: (
+                request_params
+                if name is None
+                else next((p[name] for p in request_params.values() if name in p), "")
+            ),
+            "body": request.body.decode("utf-8", "replace"),
+        },
+        "context": {"responseOverride": override, "httpMethod": request.method},
+    }
+    try:
+        body = airspeed.Template(source).merge(namespace)
+    except Exception as exc:  # API Gateway answers a template it cannot run with a 500
+        raise GatewayError("API_CONFIGURATION_ERROR", detail=str(exc)) from None
+    return str(body), override
 
 
 # ---------------------------------------------------------------- the front
@@ -525,13 +597,20 @@ class ApiGateway:
 
     def handle(self, api_id: str, stage: str, request: Request) -> Response:
         request_id = str(uuid.uuid4())
-        api = self.catalog.get(api_id)
+        api = None
         try:
+            api = self.catalog.get(api_id)
             if api is None or stage not in api.stages:
                 raise GatewayError("MISSING_AUTHENTICATION_TOKEN", "Forbidden")
             response = self._serve(api, stage, request, request_id)
         except GatewayError as error:
             response = gateway_response(api, error, request, request_id)
+        except Exception:
+            # A fault of the front, not of the caller: the 5xx JSON API Gateway gives for its
+            # own failures, never a dropped connection.
+            log.exception("%s %s: the API front failed", request.method, request.path)
+            failure = GatewayError("API_CONFIGURATION_ERROR")
+            response = gateway_response(api, failure, request, request_id)
         response.headers.append(("x-amzn-RequestId", request_id))
         return response
 
@@ -539,7 +618,7 @@ class ApiGateway:
         if len(request.body) > MAX_PAYLOAD_BYTES:
             raise GatewayError("REQUEST_TOO_LARGE")
         segments = [unquote(s) for s in request.path.split("/") if s]
-        found = api.route(request.method, segments)
+        found = api.route(request.method, segments) if request.method in HTTP_METHODS else None
         if found is None:
             raise GatewayError("MISSING_AUTHENTICATION_TOKEN")
         method, params = found
@@ -548,7 +627,7 @@ class ApiGateway:
         self._validate(api, method, params, request)
         integration_type = method.integration.get("type")
         if integration_type == "MOCK":
-            return mock_response(method, request)
+            return mock_response(method, request, params)
         if integration_type != "AWS_PROXY":
             log.error(
                 "%s %s: integration %s is not emulated",
@@ -612,7 +691,8 @@ class ApiGateway:
                 return
             try:
                 jsonschema.validate(json.loads(request.body or b"null"), schema)
-            except (ValueError, jsonschema.ValidationError) as exc:
+            # RecursionError: thousands of nested levels, which API Gateway refuses as invalid.
+            except (ValueError, RecursionError, jsonschema.ValidationError) as exc:
                 detail = f"[{getattr(exc, 'message', str(exc))}]"
                 raise GatewayError("BAD_REQUEST_BODY", detail=detail) from None
 
@@ -676,8 +756,12 @@ def _handler_class(gateway: ApiGateway) -> type[BaseHTTPRequestHandler]:
         def _handle(self) -> None:
             url = urlsplit(self.path)
             parts = url.path.split("/", 3)  # '', api id, stage, rest
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                self.send_error(400, "Invalid Content-Length")
+                return
+            body = self.rfile.read(length) if length > 0 else b""
             request = Request(
                 method=self.command,
                 path="/" + (parts[3] if len(parts) > 3 else ""),
@@ -692,6 +776,9 @@ def _handler_class(gateway: ApiGateway) -> type[BaseHTTPRequestHandler]:
                 )
             else:
                 response = gateway.handle(parts[1], parts[2], request)
+            self._send(response)
+
+        def _send(self, response: Response) -> None:
             self.send_response(response.status)
             for name, value in response.headers:
                 if name.lower() not in ("content-length", "connection", "transfer-encoding"):
@@ -701,7 +788,27 @@ def _handler_class(gateway: ApiGateway) -> type[BaseHTTPRequestHandler]:
             if self.command != "HEAD":
                 self.wfile.write(response.body)
 
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _handle
+        def __getattr__(self, name: str) -> Any:
+            # Every method, TRACE and made-up ones too, goes to the gateway, which routes
+            # only REST API methods; http.server would answer 501 with an HTML page.
+            if name.startswith("do_"):
+                return self._handle
+            raise AttributeError(name)
+
+        def send_error(
+            self, code: int, message: str | None = None, explain: str | None = None
+        ) -> None:
+            """http.server's own refusals (bad request line, header too long...) as JSON."""
+            reason = message or self.responses.get(code, ("Error",))[0]
+            body = json.dumps({"message": reason}).encode()
+            self.close_connection = True
+            self.send_response(code, reason)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Connection", "close")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+                self.wfile.write(body)
 
         def log_message(self, format: str, *args: Any) -> None:
             log.info("%s %s", self.address_string(), format % args)

@@ -3,13 +3,19 @@
 ``up`` starts ``python -m fileproc_sandbox.server`` detached (its own
 session, so that it outlives ``make`` and ``down`` can stop it with everything
 it started), writes its pid and log under ``.sandbox/`` and waits until it
-answers; a second ``up`` finds it running and does nothing. ``down`` stops the
+answers, then records what runs there in ``.sandbox/state.json`` (pid, ports,
+the server's start id); a second ``up`` finds it running and does nothing, and
+an ``up`` on other ports while it runs is refused (one sandbox per directory:
+they would share the pid file, the log and the code cache). ``down`` stops the
 process group and waits until nothing of it is left. The other tools call
-``ensure_up()``, ``endpoint_url()``, ``api_endpoint_url()`` and ``is_running()``.
+``ensure_up()``, ``endpoint_url()``, ``api_endpoint_url()``, ``is_running()``
+and ``start_id()``.
 
 Settings from the environment: ``SANDBOX_PORT`` (AWS endpoint, default 4566),
 ``SANDBOX_API_PORT`` (API front, default SANDBOX_PORT + 1) and
-``FILEPROC_SANDBOX_DIR`` (default ``<repo>/.sandbox``).
+``FILEPROC_SANDBOX_DIR`` (default ``<repo>/.sandbox``). Without SANDBOX_PORT,
+the ports of the sandbox running from that directory (its state.json) win over
+the defaults, so that a new shell finds it.
 """
 
 from __future__ import annotations
@@ -36,7 +42,13 @@ ENV_NAME = "sandbox"
 HOST = "127.0.0.1"
 START_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 15.0
+KILL_WAIT_SECONDS = 5.0
 SERVER_MODULE = "fileproc_sandbox.server"
+# What `up` records about the sandbox running from a directory.
+STATE_FILE = "state.json"
+# The entry of a sandbox outputs file (written by `make deploy ENV=sandbox`) that names
+# the sandbox start it was deployed to; the CLI compares it with the running one.
+START_ID_OUTPUT = "sandbox_start_id"
 
 
 class SandboxError(RuntimeError):
@@ -51,16 +63,25 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
+        state_dir = Path(os.environ.get("FILEPROC_SANDBOX_DIR") or REPO_ROOT / ".sandbox")
+        if not os.environ.get("SANDBOX_PORT"):
+            running = running_state(state_dir)
+            if running is not None:
+                return cls(running["port"], running["api_port"], state_dir)
         port = int(os.environ.get("SANDBOX_PORT") or DEFAULT_PORT)
         return cls(
             port=port,
             api_port=int(os.environ.get("SANDBOX_API_PORT") or port + 1),
-            state_dir=Path(os.environ.get("FILEPROC_SANDBOX_DIR") or REPO_ROOT / ".sandbox"),
+            state_dir=state_dir,
         )
 
     @property
     def pid_file(self) -> Path:
         return self.state_dir / "sandbox.pid"
+
+    @property
+    def state_file(self) -> Path:
+        return self.state_dir / STATE_FILE
 
     @property
     def log_file(self) -> Path:
@@ -94,6 +115,36 @@ def health(settings: Settings) -> dict[str, Any] | None:
             return answer
     except (OSError, ValueError):
         return None
+
+
+def read_state(state_dir: Path) -> dict[str, Any] | None:
+    """What ``up`` recorded in this directory (None: nothing, or a damaged file)."""
+    try:
+        state: dict[str, Any] = json.loads((state_dir / STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(state, dict) or not all(
+        isinstance(state.get(k), int) for k in ("pid", "port", "api_port")
+    ):
+        return None
+    return state
+
+
+def running_state(state_dir: Path) -> dict[str, Any] | None:
+    """The recorded state when its server still runs (checked by process, not by port)."""
+    state = read_state(state_dir)
+    if state is None or not _alive(state["pid"]) or not _is_sandbox(state["pid"]):
+        return None
+    return state
+
+
+def start_id(settings: Settings | None = None) -> str | None:
+    """The id the running sandbox drew at its start (None when none runs): what a
+    deployment records, to tell later whether the sandbox it went to still runs."""
+    settings = settings or Settings.from_env()
+    answer = health(settings) if is_running(settings) else None
+    found = answer.get("start_id") if answer else None
+    return str(found) if found else None
 
 
 def _read_pid(settings: Settings) -> int | None:
@@ -149,6 +200,7 @@ def up(settings: Settings | None = None, timeout: float = START_TIMEOUT_SECONDS)
     settings = settings or Settings.from_env()
     if is_running(settings):
         return settings.endpoint
+    _refuse_a_second_sandbox(settings)
     for port in (settings.port, settings.api_port):
         if port_taken(port):
             raise SandboxError(
@@ -189,6 +241,7 @@ def up(settings: Settings | None = None, timeout: float = START_TIMEOUT_SECONDS)
             )
         answer = health(settings)
         if answer and answer.get("pid") == process.pid:
+            _write_state(settings, answer)
             return settings.endpoint
         time.sleep(0.2)
     _stop_group(process.pid)
@@ -197,6 +250,41 @@ def up(settings: Settings | None = None, timeout: float = START_TIMEOUT_SECONDS)
         f"the sandbox did not answer within {timeout:.0f} s; "
         f"the end of {settings.log_file}:\n{_log_tail(settings)}"
     )
+
+
+def _refuse_a_second_sandbox(settings: Settings) -> None:
+    """One sandbox per directory: a second would take over the first one's pid file,
+    log and code cache, and `down` could no longer stop the first."""
+    state = running_state(settings.state_dir)
+    pid = state["pid"] if state else _read_pid(settings)
+    if pid is None or not _alive(pid) or not _is_sandbox(pid):
+        return
+    where = (
+        f"AWS at http://{HOST}:{state['port']}, API front at http://{HOST}:{state['api_port']}"
+        if state
+        else f"pid file {settings.pid_file}"
+    )
+    raise SandboxError(
+        f"a sandbox already runs from {settings.state_dir} (pid {pid}; {where}); "
+        f"it cannot also run on port {settings.port}. Use it as it is (unset SANDBOX_PORT: "
+        "the tools find it), stop it first (make sandbox-down), or start the second one "
+        "with a directory of its own (FILEPROC_SANDBOX_DIR)"
+    )
+
+
+def _write_state(settings: Settings, answer: dict[str, Any]) -> None:
+    state = {
+        "pid": answer["pid"],
+        "port": settings.port,
+        "api_port": settings.api_port,
+        "endpoint": settings.endpoint,
+        "api_endpoint": settings.api_endpoint,
+        "start_id": answer.get("start_id"),
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    staging = settings.state_file.with_suffix(".tmp")
+    staging.write_text(json.dumps(state, indent=2) + "\n")
+    staging.replace(settings.state_file)
 
 
 def ensure_up() -> str:
@@ -218,6 +306,24 @@ def _stop_group(pid: int, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
         os.killpg(pid, signal.SIGKILL)
     while _alive(pid):
         time.sleep(0.05)
+    # A killed process takes a moment to exit on a loaded machine: `down` returns once
+    # nothing it started is left (bounded: an unkillable process is the kernel's).
+    deadline = time.monotonic() + KILL_WAIT_SECONDS
+    while time.monotonic() < deadline and _group_members(pid):
+        time.sleep(0.05)
+
+
+def _group_members(pgid: int) -> set[int]:
+    """Live (not zombie) processes of process group pgid, from /proc (empty without it)."""
+    members = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            members.add(int(stat.parent.name))
+    return members
 
 
 def _is_sandbox(pid: int) -> bool:
@@ -239,9 +345,11 @@ def down(settings: Settings | None = None) -> bool:
         pid = answer.get("pid") if answer else None
     if pid is None or not _alive(pid) or not _is_sandbox(pid):
         settings.pid_file.unlink(missing_ok=True)
+        settings.state_file.unlink(missing_ok=True)
         return False
     _stop_group(pid)
     settings.pid_file.unlink(missing_ok=True)
+    settings.state_file.unlink(missing_ok=True)
     return True
 
 
@@ -256,6 +364,7 @@ def status(settings: Settings | None = None) -> dict[str, Any]:
         "log": str(settings.log_file),
         "state_dir": str(settings.state_dir),
         "uptime_seconds": answer.get("uptime_seconds") if answer else None,
+        "start_id": answer.get("start_id") if answer else None,
         "event_source_mappings": len(answer.get("event_source_mappings", [])) if answer else 0,
     }
 

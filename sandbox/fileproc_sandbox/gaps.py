@@ -2,7 +2,8 @@
 
 Each difference is closed in one function below, named GAP n, applied by the
 sandbox server at start (``apply_gap_fixes``; GAP 9 needs the runner, so the
-server applies it itself) and tested in tests/sandbox/test_gaps.py. They patch
+server applies it itself) and tested in tests/sandbox/test_gaps.py (GAP 17-20 in
+test_gaps_fidelity.py, GAP 20 in a browser too: test_browser.py). They patch
 moto's classes in the sandbox process only; no Terraform module knows about
 any of them:
 
@@ -34,8 +35,8 @@ GAP 7  SQS queue attributes: RedriveAllowPolicy is stored but never returned
        deletes the queue's policy.
 GAP 8  Browser-based uploads (presigned POST) are stored whatever their policy
        says: moto checks neither the expiration nor the conditions (key prefix,
-       Content-Type, content-length-range). The sandbox enforces them as S3 does
-       (the signature itself is not checked: every sandbox key is fake).
+       Content-Type, content-length-range). The sandbox enforces them as S3 does.
+       The signature is GAP 18.
 GAP 9  Invoke needs Docker in moto; the sandbox runs it with the runner
        (RequestResponse and DryRun; an Event invocation runs once in the
        background: async retries and destinations are not emulated).
@@ -65,11 +66,34 @@ GAP 15 UpdateBackupPlan is not implemented (changing the retention failed);
        the sandbox stores the new rules as a new version, as AWS does.
 GAP 16 API Gateway tags were only read and written on REST APIs; stages, API
        keys and usage plans (which Terraform tags too) answered 404.
+GAP 17 DynamoDB conditional writes are not atomic: moto checks the condition and
+       writes in two steps while other request threads run, so six writers racing
+       attribute_not_exists on one item had two winners in 2 of 30 rounds. The
+       records rely on DynamoDB's atomic conditions (a newer version is never
+       overwritten by an older one); the sandbox serialises each table's writes
+       (and its scans and queries, which iterate the items a write changes).
+GAP 18 Presigned POST: moto checks no signature (a tampered policy was stored) and
+       takes the form's fields in any order, where S3 ignores every field after
+       the file and so refuses a form whose key comes after it. The sandbox
+       checks the SigV4 (x-amz-signature) or SigV2 signature over the policy as S3
+       does, with the access key's secret (below: ``secret_of``), and reads only
+       the fields before the file.
+GAP 19 Presigned GET ignores the response-content-disposition (and -type,
+       -cache-control...) overrides, so a download link named no file; the sandbox
+       applies them as S3 does (to signed requests only).
+GAP 20 CORS: moto's server answers every request of every service with an
+       Access-Control-Allow-Origin for any origin (flask-cors echoes it), whatever
+       a bucket's CORS rules say, so a page of any origin could read S3's answers;
+       and by the rules alone the answer to a browser's POST upload carries no CORS
+       headers (moto adds them to GET and HEAD only). The sandbox turns the global
+       header off and answers by the bucket's rules, POST uploads (errors included)
+       too, as S3 does.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import contextvars
 import json
 import os
@@ -458,6 +482,14 @@ def post_policy_violation(
     return None
 
 
+def s3_error(status: int, code: str, message: str) -> tuple[int, dict[str, str], str]:
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{code}</Code><Message>{escape(message)}</Message></Error>"
+    )
+    return status, {"Content-Type": "application/xml"}, body
+
+
 def fix_post_policies() -> None:
     from moto.s3.responses import S3Response
 
@@ -468,12 +500,205 @@ def fix_post_policies() -> None:
         violation = post_policy_violation(form, bucket_name, len(self.body or b""))
         if violation is None:
             return original(self, request, bucket_name)
-        status, code, message = violation
-        body = (
-            '<?xml version="1.0" encoding="UTF-8"?>\n'
-            f"<Error><Code>{code}</Code><Message>{escape(message)}</Message></Error>"
+        return s3_error(*violation)
+
+    S3Response._bucket_response_post = bucket_response_post  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------- GAP 18: POST signatures
+
+# The raw multipart body of a POST, kept by the server (keep_form_body) for GAP 18:
+# moto's parsed form has lost the order of the parts.
+RAW_FORM_BODY = "fileproc.sandbox.form_body"
+
+
+def keep_form_body(environ: dict[str, Any]) -> None:
+    """Read a multipart POST body once and put it back, keeping a copy in the environ."""
+    import io
+
+    if environ.get("REQUEST_METHOD") != "POST":
+        return
+    if not str(environ.get("CONTENT_TYPE", "")).startswith("multipart/form-data"):
+        return
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return
+    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    environ[RAW_FORM_BODY] = body
+    environ["wsgi.input"] = io.BytesIO(body)
+
+
+def form_part_names(environ: Mapping[str, Any] | None) -> list[str] | None:
+    """The names of a multipart form's parts in their order; None when not at hand."""
+    from werkzeug.http import parse_options_header
+    from werkzeug.sansio.multipart import Epilogue, Field, File, MultipartDecoder, NeedData
+
+    if environ is None or RAW_FORM_BODY not in environ:
+        return None
+    _, options = parse_options_header(str(environ.get("CONTENT_TYPE", "")))
+    if "boundary" not in options:
+        return None
+    decoder = MultipartDecoder(options["boundary"].encode())
+    decoder.receive_data(environ[RAW_FORM_BODY])
+    decoder.receive_data(None)
+    names = []
+    while True:
+        try:
+            event = decoder.next_event()
+        except ValueError:  # malformed: moto's parser has the last word
+            return None
+        if isinstance(event, (Field, File)):
+            names.append(event.name)
+        elif isinstance(event, (Epilogue, NeedData)):
+            return names
+
+
+def secret_of(access_key_id: str) -> str:
+    """The secret of a sandbox access key: an IAM user's key has the secret IAM gave it;
+    every other key is one of the fake ones (FAKE_CREDENTIALS, the tests' test/test),
+    whose secret is, by the sandbox's convention, the key id itself."""
+    from moto.iam.models import iam_backends
+
+    for backend in iam_backends[ACCOUNT_ID].values():
+        for user in backend.users.values():
+            for key in user.access_keys:
+                if key.access_key_id == access_key_id:
+                    return str(key.secret_access_key)
+    return access_key_id
+
+
+def post_signature_problem(form: Mapping[str, str]) -> tuple[int, str, str] | None:
+    """(status, code, message) when a POST form's signature is not S3's over its policy."""
+    import hashlib
+    import hmac
+
+    fields = {k.lower(): v for k, v in form.items()}
+    policy = fields.get("policy")
+    if policy is None:
+        return None  # an anonymous upload: the bucket policy decides
+    mismatch = (
+        403,
+        "SignatureDoesNotMatch",
+        "The request signature we calculated does not match the signature you provided. "
+        "Check your key and signing method.",
+    )
+    if "x-amz-signature" in fields:
+        if fields.get("x-amz-algorithm") != "AWS4-HMAC-SHA256":
+            return 400, "InvalidArgument", "Unsupported x-amz-algorithm"
+        credential = fields.get("x-amz-credential", "").split("/")
+        if len(credential) != 5 or credential[3:] != ["s3", "aws4_request"]:
+            return 400, "AuthorizationQueryParametersError", "Invalid x-amz-credential"
+        access_key, day, region, service, terminal = credential
+        key = ("AWS4" + secret_of(access_key)).encode()
+        for part in (day, region, service, terminal):
+            key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+        expected = hmac.new(key, policy.encode(), hashlib.sha256).hexdigest()
+        return None if hmac.compare_digest(expected, fields["x-amz-signature"]) else mismatch
+    if "signature" in fields and "awsaccesskeyid" in fields:  # SigV2
+        digest = hmac.new(
+            secret_of(fields["awsaccesskeyid"]).encode(), policy.encode(), hashlib.sha1
+        ).digest()
+        expected = base64.b64encode(digest).decode()
+        return None if hmac.compare_digest(expected, fields["signature"]) else mismatch
+    return 400, "InvalidArgument", "Bucket POST must contain a field named 'x-amz-signature'."
+
+
+def post_form_problem(form: Mapping[str, str]) -> tuple[int, str, str] | None:
+    """What S3 refuses in a POST form (the fields before the file) before its policy."""
+    if not any(k.lower() == "key" for k in form):
+        return (
+            400,
+            "InvalidArgument",
+            "Bucket POST must contain a field named 'key'.  "
+            "If it is specified, please check the order of the fields.",
         )
-        return status, {"Content-Type": "application/xml"}, body
+    return post_signature_problem(form)
+
+
+def fix_post_signatures() -> None:
+    from moto.s3.responses import S3Response
+
+    policies = S3Response._bucket_response_post  # GAP 8's, applied first
+
+    def bucket_response_post(self: Any, request: Any, bucket_name: str) -> Any:
+        if "delete" in self.querystring:  # DeleteObjects: a POST, not a form
+            return policies(self, request, bucket_name)
+        names = form_part_names(CURRENT_REQUEST.get())
+        if names is not None and "file" in names:
+            # S3 reads nothing after the file: what follows it is not part of the upload.
+            ignored = set(names[names.index("file") + 1 :]) - set(names[: names.index("file")])
+            self.form_data = {k: v for k, v in (self.form_data or {}).items() if k not in ignored}
+            self.querystring = {k: v for k, v in self.querystring.items() if k not in ignored}
+        form = {k: v for k, v in self.form_data.items() if k != "file"}
+        problem = post_form_problem(form)
+        if problem is not None:
+            return s3_error(*problem)
+        return policies(self, request, bucket_name)
+
+    S3Response._bucket_response_post = bucket_response_post  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------- GAP 19: response overrides
+
+# The query parameters of GetObject that set a header of its answer.
+RESPONSE_OVERRIDES = {
+    "response-content-type": "Content-Type",
+    "response-content-language": "Content-Language",
+    "response-expires": "Expires",
+    "response-cache-control": "Cache-Control",
+    "response-content-disposition": "Content-Disposition",
+    "response-content-encoding": "Content-Encoding",
+}
+
+
+def fix_response_overrides() -> None:
+    from moto.s3.responses import S3Response
+
+    original = S3Response.key_response
+
+    def key_response(self: Any, request: Any, full_url: str, headers: Any) -> Any:
+        status, response_headers, body = original(self, request, full_url, headers)
+        query = {k.lower(): v for k, v in (self.querystring or {}).items()}
+        wanted = {RESPONSE_OVERRIDES[k]: v[-1] for k, v in query.items() if k in RESPONSE_OVERRIDES}
+        if not wanted or request.method not in ("GET", "HEAD") or status not in (200, 206):
+            return status, response_headers, body
+        signed = bool(request.headers.get("Authorization")) or any(
+            k in query for k in ("x-amz-signature", "signature")
+        )
+        if not signed:
+            return s3_error(
+                400,
+                "InvalidRequest",
+                "Request specific response headers cannot be used for anonymous GET requests.",
+            )
+        response_headers = {
+            k: v
+            for k, v in response_headers.items()
+            if k.lower() not in {w.lower() for w in wanted}
+        } | wanted
+        return status, response_headers, body
+
+    S3Response.key_response = key_response  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------- GAP 20: S3 CORS
+
+
+def fix_s3_cors() -> None:
+    from moto.moto_server import werkzeug_app
+    from moto.s3.responses import S3Response
+
+    # Read when moto builds each service's application, on its first request. The
+    # browser talks to S3 and the API front only; no other service needs CORS here.
+    werkzeug_app.DISABLE_GLOBAL_CORS = True
+
+    original = S3Response._bucket_response_post
+
+    def bucket_response_post(self: Any, request: Any, bucket_name: str) -> Any:
+        status, headers, body = original(self, request, bucket_name)
+        self.bucket_name = bucket_name
+        return status, {**headers, **self._get_cors_headers_other()}, body
 
     S3Response._bucket_response_post = bucket_response_post  # type: ignore[method-assign]
 
@@ -958,6 +1183,54 @@ def fix_apigateway_tags() -> None:
     APIGatewayResponse.get_tags = get_tags  # type: ignore[attr-defined]
 
 
+# ---------------------------------------------------------------- GAP 17: atomic DynamoDB writes
+
+
+_table_locks: dict[tuple[int, str], threading.RLock] = {}
+_table_locks_guard = threading.Lock()
+
+
+def table_lock(backend: Any, table_name: str) -> threading.RLock:
+    """The lock of one table of one backend (account and region)."""
+    with _table_locks_guard:
+        return _table_locks.setdefault((id(backend), table_name), threading.RLock())
+
+
+def fix_dynamodb_atomic_writes() -> None:
+    from moto.dynamodb.models import DynamoDBBackend
+
+    def serialised(name: str) -> None:
+        original = getattr(DynamoDBBackend, name)
+
+        def locked(self: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
+            with table_lock(self, table_name):
+                return original(self, table_name, *args, **kwargs)
+
+        setattr(DynamoDBBackend, name, locked)
+
+    for name in ("put_item", "update_item", "delete_item", "query", "scan"):
+        serialised(name)
+
+    original_transact = DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        # Every table of the transaction, locked in one order: no deadlock between two.
+        names = sorted(
+            {
+                op["TableName"]
+                for item in transact_items
+                for op in item.values()
+                if "TableName" in op
+            }
+        )
+        with contextlib.ExitStack() as stack:
+            for name in names:
+                stack.enter_context(table_lock(self, name))
+            original_transact(self, transact_items)
+
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
 def apply_gap_fixes(base_url: str) -> None:
     fix_bucket_policies()
     fix_s3_notifications()
@@ -967,6 +1240,8 @@ def apply_gap_fixes(base_url: str) -> None:
     fix_event_source_mapping_validation()
     fix_sqs_queue_attributes()
     fix_post_policies()
+    fix_post_signatures()
+    fix_s3_cors()
     fix_backup_selections()
     fix_aws_managed_policies()
     fix_backup_recovery_points()
@@ -974,3 +1249,5 @@ def apply_gap_fixes(base_url: str) -> None:
     fix_backup_plan_names()
     fix_backup_plan_updates()
     fix_apigateway_tags()
+    fix_dynamodb_atomic_writes()
+    fix_response_overrides()

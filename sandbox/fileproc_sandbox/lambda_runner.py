@@ -55,7 +55,9 @@ from fileproc_sandbox.credentials import FAKE_CREDENTIALS
 
 log = logging.getLogger("fileproc.sandbox.runner")
 
-# Lambda allows 10 s for the init phase, outside the function's own timeout.
+# Lambda allows 10 s for the init phase, outside the function's own timeout. An init
+# that takes longer is retried within the first invocation, where the retried init
+# and the handler share the function's timeout (a "suppressed init").
 INIT_TIMEOUT_SECONDS = 10.0
 # Lambda reclaims idle execution environments after some minutes.
 IDLE_WORKER_SECONDS = 600.0
@@ -471,7 +473,13 @@ class WorkerSetup:
 class Worker:
     """One execution environment: a runtime process that ran the function's init once."""
 
-    def __init__(self, config: FunctionConfig, setup: WorkerSetup, sink: LogSink) -> None:
+    def __init__(
+        self,
+        config: FunctionConfig,
+        setup: WorkerSetup,
+        sink: LogSink,
+        init_timeout: float = INIT_TIMEOUT_SECONDS,
+    ) -> None:
         self.config = config
         self.id = uuid.uuid4().hex
         day = datetime.now(UTC).strftime("%Y/%m/%d")
@@ -500,7 +508,7 @@ class Worker:
         self._replies = os.fdopen(self._from_child, "rb")
         assert self._process.stdout is not None
         threading.Thread(target=self._pump_logs, args=(self._process.stdout,), daemon=True).start()
-        ready = self._read_reply(INIT_TIMEOUT_SECONDS)
+        ready = self._read_reply(init_timeout)
         self.init_ms = (time.monotonic() - started) * 1000
         if ready is None or ready.get("type") != "ready":
             timed_out = ready is None and self.alive
@@ -508,8 +516,8 @@ class Worker:
             if ready is not None:
                 error = ready.get("error") or {"errorType": "Runtime.Unknown"}
             elif timed_out:
-                message = f"INIT timed out after {INIT_TIMEOUT_SECONDS:.0f} seconds"
-                error = {"errorType": "Sandbox.Timedout", "errorMessage": message}
+                message = f"INIT timed out after {init_timeout:g} seconds"
+                raise InitTimedOut({"errorType": "Sandbox.Timedout", "errorMessage": message})
             else:
                 message = f"Runtime exited with error: exit status {self._process.returncode}"
                 error = {"errorType": "Runtime.ExitError", "errorMessage": message}
@@ -575,9 +583,13 @@ class Worker:
     def alive(self) -> bool:
         return self._process.poll() is None
 
-    def invoke(self, event: Any, request_id: str, trace_id: str) -> Invocation:
+    def invoke(
+        self, event: Any, request_id: str, trace_id: str, deadline: float | None = None
+    ) -> Invocation:
+        """Run one event; ``deadline`` (epoch seconds) when a retried init used some of the
+        function's timeout, else the timeout counts from now."""
         config = self.config
-        deadline = time.time() + config.timeout
+        deadline = deadline or time.time() + config.timeout
         request = {
             "request_id": request_id,
             "deadline_ms": int(deadline * 1000),
@@ -637,6 +649,10 @@ class InitFailed(Exception):
     def __init__(self, error: dict[str, Any]) -> None:
         super().__init__(error.get("errorMessage", "init failed"))
         self.error = error
+
+
+class InitTimedOut(InitFailed):
+    """The init phase ran out of time (not an error of the function's code)."""
 
 
 @dataclass
@@ -770,9 +786,10 @@ class LambdaService:
     ) -> Invocation:
         worker = pool.take(config.fingerprint)
         init_ms = None
+        deadline = None
         if worker is None:
             try:
-                worker = self._start_worker(config)
+                worker, deadline = self._cold_start(config)
             except InitFailed as exc:
                 day = datetime.now(UTC).strftime("%Y/%m/%d")
                 stream = f"{day}/[$LATEST]init-errors"
@@ -786,7 +803,7 @@ class LambdaService:
         stream = worker.log_stream
         self._sink(config, stream, f"START RequestId: {request_id} Version: $LATEST\n")
         trace_id = f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Sampled=0"
-        result = worker.invoke(event, request_id, trace_id)
+        result = worker.invoke(event, request_id, trace_id, deadline)
         result.init_ms = init_ms
         report = (
             f"REPORT RequestId: {request_id}\tDuration: {result.duration_ms:.2f} ms\t"
@@ -802,7 +819,33 @@ class LambdaService:
             pool.give_back(worker)
         return result
 
-    def _start_worker(self, config: FunctionConfig) -> Worker:
+    def _cold_start(self, config: FunctionConfig) -> tuple[Worker, float | None]:
+        """A new environment and the invocation's deadline (None: the function's full timeout).
+
+        As Lambda does, an init over INIT_TIMEOUT_SECONDS is not an error of the
+        invocation: the init runs again from scratch within the invocation, and the
+        retried init and the handler share the function's timeout. A busy machine
+        makes cold starts slow; failing them would fail invocations Lambda serves.
+        """
+        try:
+            return self._start_worker(config), None
+        except InitTimedOut as exc:
+            day = datetime.now(UTC).strftime("%Y/%m/%d")
+            self._sink(
+                config,
+                f"{day}/[$LATEST]init-errors",
+                f"INIT_REPORT Init Duration: {INIT_TIMEOUT_SECONDS * 1000:.2f} ms\t"
+                f"Phase: init\tStatus: timeout ({exc}); retried within the invocation\n",
+            )
+        retry_started = time.time()
+        try:
+            worker = self._start_worker(config, init_timeout=config.timeout)
+        except InitTimedOut:
+            message = f"Task timed out after {config.timeout:.2f} seconds"
+            raise InitTimedOut({"errorType": "Sandbox.Timedout", "errorMessage": message}) from None
+        return worker, retry_started + config.timeout
+
+    def _start_worker(self, config: FunctionConfig, init_timeout: float | None = None) -> Worker:
         setup = WorkerSetup(
             interpreter=self.runtimes.interpreter(config.runtime),
             code_dir=self.code.unpacked(config.code_location, config.code_sha256),
@@ -811,7 +854,7 @@ class LambdaService:
             endpoint=self.endpoint,
             tmp_root=self._tmp_root,
         )
-        worker = Worker(config, setup, self._sink)
+        worker = Worker(config, setup, self._sink, init_timeout or INIT_TIMEOUT_SECONDS)
         with self._lock:
             self._workers.add(worker)
         return worker

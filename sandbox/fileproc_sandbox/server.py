@@ -16,6 +16,7 @@ import os
 import signal
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from fileproc_sandbox.gaps import (
     LAYER_PATH,
     apply_gap_fixes,
     fix_lambda_invoke,
+    keep_form_body,
     stored_code,
 )
 from fileproc_sandbox.policy import ACCOUNT_ID
@@ -67,6 +69,7 @@ class SandboxApp:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_sandbox/"):
             return self._own(path, environ, start_response)
+        keep_form_body(environ)  # GAP 18 reads the order of a form's parts
         token = CURRENT_REQUEST.set(environ)
         try:
             return self._moto(environ, start_response)
@@ -108,6 +111,9 @@ class Sandbox:
         self.endpoint = f"http://{host}:{port}"
         apply_gap_fixes(self.endpoint)
         self.started = time.time()
+        # Drawn at each start: a deployment records it, so that its outputs can be told
+        # stale once this sandbox (and all that was deployed to it) is gone.
+        self.start_id = uuid.uuid4().hex
         self.api_port = api_port
         self.logs = lambda_runner.CloudWatchLogs(self.endpoint)
         self.lambda_service = lambda_runner.LambdaService(self.endpoint, Path(state_dir), self.logs)
@@ -129,6 +135,7 @@ class Sandbox:
             "endpoint": self.endpoint,
             "api_endpoint": self.front.url,
             "uptime_seconds": round(time.time() - self.started, 1),
+            "start_id": self.start_id,
             "event_source_mappings": [m.__dict__ for m in self.event_sources.mappings],
         }
 
@@ -157,7 +164,7 @@ class Sandbox:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("SANDBOX_PORT", 4566)))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("SANDBOX_PORT") or 4566))
     parser.add_argument("--api-port", type=int, default=None, help="default: --port + 1")
     parser.add_argument("--state-dir", default=".sandbox", help="code cache and runtime files")
     args = parser.parse_args(argv)

@@ -14,12 +14,10 @@ from fileproc.keys import category_for
 from fileproc.processors import data, document, image
 from fileproc_cli.progress import Progress, elapsed
 from fileproc_cli.render import describe, details, human_size, records_table
-from fileproc_tools.inprocess import function_environment
 from fileproc_tools.samples import SAMPLES, SAMPLES_DIR
 
-# The functions' settings as deployed, whatever this process's environment (the unit
-# tests' conftest sets it, but only when they are collected too).
-SETTINGS = Settings.from_env(function_environment(bucket="b", table="t", environment="test"))
+# The modules' default limits (the class defaults), without a function environment.
+SETTINGS = Settings(table_name="files", bucket_name="uploads")
 
 PROCESSORS = {"image": image, "document": document, "data": data}
 
@@ -39,7 +37,10 @@ def processed(name: str) -> dict[str, Any]:
     }
     try:
         extraction = PROCESSORS[category].process(
-            io.BytesIO(body), size=len(body), extension=extension, settings=SETTINGS
+            io.BytesIO(body),
+            size=len(body),
+            extension=extension,
+            settings=SETTINGS,
         )
     except PermanentError as exc:
         record.update(status="FAILED", error=exc.as_record())

@@ -490,7 +490,7 @@ def test_real_function_zip_imports_every_handler_from_the_zip(tmp_path: Path) ->
         "    module = importlib.import_module(f'fileproc.handlers.{role}')\n"
         "    assert callable(module.handler), role\n"
     )
-    # The functions' environment as deployed (the handlers read their settings at import).
+    # The handlers read their settings at import: the variables modules/compute sets.
     function_env = function_environment(bucket="b", table="t", environment="test")
     env = {**os.environ, **function_env, "PYTHONPATH": str(path)}
     result = subprocess.run(

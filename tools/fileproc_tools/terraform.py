@@ -376,7 +376,11 @@ def read_outputs(tf: Target) -> dict[str, Any]:
     raw: dict[str, Any] = json.loads(run(tf, "output", "-json", capture=True))
     flat = outputs.flatten(raw)
     if tf.api_endpoint:
+        import fileproc_sandbox as sandbox
+
         flat = outputs.with_local_api_url(flat, tf.api_endpoint)
+        # Which start of the sandbox this is: all of it vanishes with a restart.
+        flat[sandbox.START_ID_OUTPUT] = sandbox.start_id()
     return flat
 
 
