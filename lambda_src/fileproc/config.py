@@ -93,6 +93,8 @@ class Settings:
     max_data_bytes: int = 5 * 1024**3
     thumbnail_max_px: int = 256
     image_max_pixels: int = 100_000_000
+    # Memory a decode may take (processors/image.py, decode_cost); optional variable.
+    image_decode_budget_mb: int = 512
     exif_include_gps: bool = False
     text_max_pages: int = 500
     text_max_chars: int = 1_000_000
@@ -134,6 +136,9 @@ class Settings:
             raise ConfigError("ALLOWED_ORIGINS names no origin")
         # Optional: only the processors have a queue (the api function has none).
         receives = _int(env, "MAX_RECEIVE_COUNT", 0, 1000) if env.get("MAX_RECEIVE_COUNT") else 0
+        decode_budget = cls.image_decode_budget_mb
+        if env.get("IMAGE_DECODE_BUDGET_MB", "").strip():
+            decode_budget = _int(env, "IMAGE_DECODE_BUDGET_MB", 16, 100_000)
         return cls(
             table_name=env["TABLE_NAME"].strip(),
             bucket_name=env["BUCKET_NAME"].strip(),
@@ -148,6 +153,7 @@ class Settings:
             max_data_bytes=_int(env, "MAX_DATA_BYTES", 1, 10 * 1024**4),
             thumbnail_max_px=_int(env, "THUMBNAIL_MAX_PX", 16, 4096),
             image_max_pixels=_int(env, "IMAGE_MAX_PIXELS", 1, 2_000_000_000),
+            image_decode_budget_mb=decode_budget,
             exif_include_gps=_bool(env, "EXIF_INCLUDE_GPS"),
             text_max_pages=_int(env, "TEXT_MAX_PAGES", 1, 100_000),
             text_max_chars=_int(env, "TEXT_MAX_CHARS", 1, 100_000_000),

@@ -56,6 +56,20 @@ class ObjectMissing(PermanentError):
     type = "ObjectMissing"
 
 
+# What the isolation of each file's extraction reports (fileproc.isolation): the
+# file made its child process hit a limit, or took a native library down with it.
+class OutOfMemory(PermanentError):
+    type = "OutOfMemory"
+
+
+class TimedOut(PermanentError):
+    type = "TimedOut"
+
+
+class Crashed(PermanentError):
+    type = "Crashed"
+
+
 # Error codes AWS documents as worth retrying (throttling and server faults).
 TRANSIENT_CODES = frozenset(
     {

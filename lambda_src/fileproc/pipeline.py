@@ -37,6 +37,10 @@ How each kind of failure ends:
   delivery (DeadlineGuard): FAILED RetriesExhausted (retryable) is recorded from
   a timer thread, since Lambda kills the runtime at the timeout without running
   more of our code; the message goes to the DLQ with a record that says why.
+- The handlers run each processor isolated in a child process
+  (fileproc.isolation): a file that runs it out of memory, crashes a native
+  library or hangs ends FAILED OutOfMemory, Crashed or TimedOut (permanent
+  errors, as above), and the function goes on with its batch.
 """
 
 from __future__ import annotations
@@ -61,7 +65,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fileproc import ai, observability
+from fileproc import ai, isolation, observability
 from fileproc.config import Settings
 from fileproc.errors import PermanentError, TooLarge, Unsupported, is_transient
 from fileproc.events import InvalidMessage, S3EventRecord, parse_body
@@ -142,7 +146,11 @@ def make_sqs_handler(
                 logger.warning("Too little time left in this invocation: message returned")
                 observability.count(observability.MESSAGES_RETRIED)
                 raise NotStarted(f"message {record.message_id} not started: too little time left")
-            with budget.timing():
+            # A hang in an isolated processor is stopped before the invocation's end;
+            # only an invocation's first file has had all its time (fileproc.isolation).
+            first = budget.messages_started == 0
+            remaining = lambda_context.get_remaining_time_in_millis
+            with budget.timing(), isolation.deadline(remaining, whole_invocation=first):
                 handle_message(
                     record.body,
                     category,
@@ -455,10 +463,13 @@ class DeadlineGuard:
 
 
 def _record_refused(exc: ClientError) -> bool:
-    """DynamoDB rejected what the file produced (an item over 400 KB, nesting too deep):
-    the same file would be refused on every retry."""
+    """DynamoDB rejected what the file produced (an item over 400 KB, nesting too deep,
+    a string it cannot read): the same file would be refused on every retry."""
     code = exc.response.get("Error", {}).get("Code")
-    return exc.operation_name == "UpdateItem" and code == "ValidationException"
+    return exc.operation_name == "UpdateItem" and code in (
+        "ValidationException",
+        "SerializationException",
+    )
 
 
 def _give_up_if_last(

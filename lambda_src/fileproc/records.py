@@ -21,6 +21,7 @@ docs/contracts.md.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,6 +43,11 @@ LISTING = "file"  # partition key of INDEX_ALL: every record is in the one listi
 _MAX_DIGITS = 38
 _MIN_MAGNITUDE = 1e-130
 _MAX_MAGNITUDE = 1e126
+
+# DynamoDB strings are UTF-8, and a lone surrogate (what a JSON "\\uDFAA"
+# decodes to) has no UTF-8 form: DynamoDB refuses the whole write
+# (SerializationException). Text from files may hold them anywhere.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 _SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()
@@ -93,13 +99,24 @@ def stored_sequencer(event: S3EventRecord) -> str:
     return raw.upper().rjust(MAX_SEQUENCER_LENGTH, "0")
 
 
+def storable_text(text: str) -> str:
+    """``text`` with each surrogate code point replaced by U+FFFD, as a UTF-8 decoder
+    replaces what it cannot read."""
+    return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
+
+
 def to_dynamodb(value: Any, path: str = "value") -> Any:
     """A JSON-like value in the types DynamoDB accepts.
 
     Floats become Decimal; a number DynamoDB cannot hold (NaN, infinity, more
     than 38 digits, out of its range) is kept as its string rather than lost.
+    Every string, map keys included, is made storable (``storable_text``): every
+    value of every write goes through here, so no file's text can get a record
+    refused.
     """
-    if value is None or isinstance(value, bool | str | Decimal):
+    if isinstance(value, str):
+        return storable_text(value)
+    if value is None or isinstance(value, bool | Decimal):
         return value
     if isinstance(value, int):
         return value if len(str(abs(value))) <= _MAX_DIGITS else str(value)
@@ -109,7 +126,7 @@ def to_dynamodb(value: Any, path: str = "value") -> Any:
         )
         return Decimal(repr(value)) if storable else repr(value)
     if isinstance(value, Mapping):
-        return {str(k): to_dynamodb(v, f"{path}.{k}") for k, v in value.items()}
+        return {storable_text(str(k)): to_dynamodb(v, f"{path}.{k}") for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [to_dynamodb(v, f"{path}[{i}]") for i, v in enumerate(value)]
     raise TypeError(f"{path} is a {type(value).__name__}, not a JSON-like value")

@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 # What modules/compute gives every function (the unit tests' environment, minus AWS's own).
 BASE = {name: value for name, value in FUNCTION_ENV.items() if not name.startswith("AWS_")}
 # Set by modules/compute on some functions or read only in some settings.
-OPTIONAL = {"MAX_RECEIVE_COUNT", "BEDROCK_MODEL_ID"}
+OPTIONAL = {"MAX_RECEIVE_COUNT", "BEDROCK_MODEL_ID", "IMAGE_DECODE_BUDGET_MB"}
 
 
 def contract_variables() -> set[str]:
@@ -59,6 +59,7 @@ def test_values_are_parsed() -> None:
             "BEDROCK_ENABLED": "true",
             "BEDROCK_MODEL_ID": "m",
             "MAX_RECEIVE_COUNT": "5",
+            "IMAGE_DECODE_BUDGET_MB": "300",
         }
     )
     assert settings.max_bytes(Category.IMAGE) == 10
@@ -68,6 +69,7 @@ def test_values_are_parsed() -> None:
     assert settings.allowed_origins == ("https://a.example", "https://b.example")
     assert settings.bedrock_model_id == "m"
     assert settings.max_receive_count == 5
+    assert settings.image_decode_budget_mb == 300
 
 
 @pytest.mark.parametrize("missing", REQUIRED)
@@ -90,6 +92,7 @@ def test_optional_variables_may_be_absent() -> None:
 
     assert settings.max_receive_count is None
     assert settings.bedrock_model_id == ""
+    assert settings.image_decode_budget_mb == 512
 
 
 @pytest.mark.parametrize(
@@ -100,6 +103,7 @@ def test_optional_variables_may_be_absent() -> None:
         ("UPLOAD_URL_TTL_SECONDS", "0", r"outside 1\.\.3600"),
         ("EXIF_INCLUDE_GPS", "maybe", "not true or false"),
         ("MAX_RECEIVE_COUNT", "many", "not an integer"),
+        ("IMAGE_DECODE_BUDGET_MB", "8", r"outside 16\.\.100000"),
         ("ALLOWED_ORIGINS", " , ", "names no origin"),
     ],
 )

@@ -22,6 +22,7 @@ from fileproc.errors import Corrupt
 from fileproc.events import parse_body
 from fileproc.keys import Category, file_id_for_key
 from fileproc.pipeline import Clients, Outcome, handle_message, handle_record, human_size
+from fileproc.processors import data
 from fileproc.processors.base import Processor
 from fileproc.records import Records
 from fileproc_tools.inprocess import notification, s3_record
@@ -667,6 +668,54 @@ def test_a_record_dynamodb_refuses_fails_the_file(
     assert item is not None
     assert item["error"]["type"] == "InternalError"
     assert "Item size has exceeded the maximum allowed size" in item["error"]["message"]
+
+
+def test_a_record_write_refused_for_its_content_is_failed_not_retried(
+    aws: Aws, uploads: Uploads, run: Callable[..., Outcome], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What DynamoDB answers to a string it cannot read: the file's fault, the
+    # same on every delivery, so FAILED at once rather than redelivered to the DLQ.
+    update_item = aws.dynamodb.update_item
+
+    def refuse_metadata(**kwargs: Any) -> Any:
+        if "#metadata = " in kwargs["UpdateExpression"]:
+            raise ClientError(
+                {
+                    "Error": {
+                        "Code": "SerializationException",
+                        "Message": "Start of structure or map found where not expected.",
+                    },
+                    "ResponseMetadata": {"HTTPStatusCode": 400},
+                },
+                "UpdateItem",
+            )
+        return update_item(**kwargs)
+
+    monkeypatch.setattr(aws.dynamodb, "update_item", refuse_metadata)
+    assert run(uploads.put("uploads/a.png", PNG), FakeProcessor()) is Outcome.FAILED
+    item = stored(aws, "uploads/a.png")
+    assert item is not None
+    assert item["status"] == "FAILED"
+    assert item["error"]["retryable"] is False
+    assert "SerializationException" in item["error"]["message"]
+    assert "metadata" not in item
+
+
+def test_a_json_key_with_a_lone_surrogate_is_processed_whole(
+    aws: Aws, uploads: Uploads, run: Callable[..., Outcome]
+) -> None:
+    # {"\uDFAA": 0} used to reach DynamoDB as is: the write failed half-way in
+    # moto (PROCESSED without metadata) and would be refused by DynamoDB.
+    body = b'[{"\\uDFAA": 0, "name\\ud800": "x\\udc00"}, {"id": 1}]'
+    record = uploads.put("uploads/keys.json", body)
+
+    assert run(record, data.process, Category.DATA) is Outcome.PROCESSED
+
+    item = stored(aws, "uploads/keys.json")
+    assert item is not None
+    assert item["status"] == "PROCESSED"
+    assert "processed_at" in item
+    assert [field["name"] for field in item["metadata"]["fields"]] == ["\ufffd", "name\ufffd", "id"]
 
 
 def test_an_unexpected_error_fails_the_file_as_internal_error(

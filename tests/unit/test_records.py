@@ -146,6 +146,41 @@ def test_complete_records_the_result_with_decimals(records: Records) -> None:
     assert "ai" not in item
 
 
+def test_lone_surrogates_are_stored_as_replacement_characters(records: Records) -> None:
+    # What a JSON "\\uDFAA" decodes to: DynamoDB cannot read it (no UTF-8 form).
+    attempt = begin(records, "0A")
+    assert isinstance(attempt, Attempt)
+    metadata = {
+        "fields": [{"name": "\udfaa", "types": ["integer"]}],
+        "\ud800key": {"nested \udc00": "value \udbff end", "ok": "Zoë 😀"},
+    }
+
+    assert records.complete(
+        attempt, category="data", metadata=metadata, derived={}, content_type=None
+    )
+
+    item = records.get(FILE_ID)
+    assert item is not None
+    assert item["status"] == "PROCESSED"
+    assert ISO_MS.match(item["processed_at"])
+    assert item["metadata"] == {
+        "fields": [{"name": "\ufffd", "types": ["integer"]}],
+        "\ufffdkey": {"nested \ufffd": "value \ufffd end", "ok": "Zoë 😀"},
+    }
+
+
+def test_a_failure_message_is_made_storable_too(records: Records) -> None:
+    attempt = begin(records, "0A")
+    assert isinstance(attempt, Attempt)
+    error = {"type": "InvalidJson", "message": "bad \udfaa", "retryable": False}
+
+    assert records.fail(attempt, category="data", error=error)
+
+    item = records.get(FILE_ID)
+    assert item is not None
+    assert item["error"]["message"] == "bad \ufffd"
+
+
 def test_complete_stores_the_ai_summary(records: Records) -> None:
     attempt = begin(records, "0A")
     assert isinstance(attempt, Attempt)

@@ -10,10 +10,11 @@ from fileproc import handlers
 
 with handlers.loading():
     from fileproc.config import load_settings
+    from fileproc.isolation import isolated
     from fileproc.keys import Category
     from fileproc.pipeline import Clients, make_sqs_handler
     from fileproc.processors.data import process
 
     settings = load_settings()
     clients = Clients.create(settings)
-    handler = make_sqs_handler(Category.DATA, process, settings=settings, clients=clients)
+    handler = make_sqs_handler(Category.DATA, isolated(process), settings=settings, clients=clients)

@@ -10,10 +10,13 @@ from fileproc import handlers
 
 with handlers.loading():
     from fileproc.config import load_settings
+    from fileproc.isolation import isolated
     from fileproc.keys import Category
     from fileproc.pipeline import Clients, make_sqs_handler
     from fileproc.processors.document import process
 
     settings = load_settings()
     clients = Clients.create(settings, summaries=True)
-    handler = make_sqs_handler(Category.DOCUMENT, process, settings=settings, clients=clients)
+    handler = make_sqs_handler(
+        Category.DOCUMENT, isolated(process), settings=settings, clients=clients
+    )

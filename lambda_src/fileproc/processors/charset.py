@@ -27,6 +27,14 @@ CANDIDATES = (
     "cp949", "mac_roman", "utf_16", "utf_16_le", "utf_16_be", "utf_32", "utf_32_le", "utf_32_be",
 )  # fmt: skip
 
+# Text may hold a few stray NUL bytes (a field a tool wrote from an unset
+# buffer, padding left by an interrupted write); csv.reader and editors read
+# them. Binary data holds far more: random or compressed bytes one in 256,
+# executables, images and databases much more, BOM-less UTF-16 one byte in two.
+# So a sample with at most one NUL per MAX_NUL_RATIO bytes is judged on its
+# other bytes (known binary signatures are refused before, by sniff.check).
+MAX_NUL_RATIO = 1000
+
 # UTF-32 first: its little-endian mark starts with UTF-16's.
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -77,3 +85,13 @@ def detect(sample: bytes, *, complete: bool) -> str | None:
     name = codecs.lookup(best.encoding).name
     # An ASCII sample may be followed by UTF-8: decode as the superset.
     return "utf-8" if name == "ascii" else name
+
+
+def detect_with_stray_nuls(sample: bytes, *, complete: bool) -> str | None:
+    """``detect`` for a text that may hold a few NUL bytes: a sample with at most one per
+    MAX_NUL_RATIO bytes is judged without them (with them, charset-normalizer calls it
+    binary, or a multi-byte Asian code page)."""
+    nuls = sample.count(b"\x00")
+    if nuls and nuls * MAX_NUL_RATIO <= len(sample):
+        sample = sample.replace(b"\x00", b"")
+    return detect(sample, complete=complete)

@@ -21,6 +21,16 @@ passes (``map(int, ...)``, ``min``, ``max``, ``count``): a column's type only
 widens (integer -> float -> string, boolean or date -> string), so a typed
 column costs one conversion pass per block, and a string column only a count
 of its empty cells. Memory stays flat whatever the file's size.
+
+Bounds (what makes the peak a function of settings, not of the file's shape):
+a record longer than csv_scan.MAX_RECORD_CHARS (1 Mi characters) and a field
+longer than csv's field size limit (128 Ki characters) are counted in
+``malformed_rows`` and read through without being built; only the first
+MAX_PROFILED_COLUMNS cells of a record are split out of a plain line; the
+header sample stops at HEADER_SAMPLE_CHARS. The text and cells held at once are
+a block plus about two records: at worst (a record of 1 Mi characters of short
+quoted fields, each a Python str) about 60 bytes a character, so ~64 MB, and a
+few MB for ordinary tables.
 """
 
 from __future__ import annotations
@@ -46,6 +56,10 @@ from fileproc.processors.streams import read_head, rejoined
 DELIMITERS = ",;\t|"
 SNIFF_CHARS = 16 * 1024
 HEADER_SAMPLE_ROWS = 50
+# The header sample also stops at this many characters of records, so that it
+# holds a few records of a very wide table, not 50 records of up to
+# csv_scan.MAX_RECORD_CHARS each.
+HEADER_SAMPLE_CHARS = 256 * 1024
 MAX_PROFILED_COLUMNS = 200
 MAX_EXAMPLES = 10
 _BOOLEANS = frozenset({"true", "false"})
@@ -63,7 +77,7 @@ def process(stream: BinaryIO) -> Extraction:
     head = read_head(stream, charset.SAMPLE_BYTES)
     sniff.check(head, ".csv")
     complete = len(head) < charset.SAMPLE_BYTES
-    encoding = charset.detect(head, complete=complete)
+    encoding = charset.detect_with_stray_nuls(head, complete=complete)
     if encoding is None:
         raise ContentMismatch(
             "content does not match extension: the .csv file holds binary data, not text"
@@ -103,6 +117,8 @@ def _cycle_collector_paused() -> Iterator[None]:
 
 def _sample_text(head: bytes, encoding: str, complete: bool) -> str:
     text = head.decode(encoding, errors="replace")[:SNIFF_CHARS]
+    # csv.Sniffer splits lines at "\n" only: a CR-only file would be one line to it.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     if complete and len(text) < SNIFF_CHARS:
         return text
     # Whole lines only: a cut line would look like a different dialect.
@@ -159,6 +175,7 @@ class _Builder:
         self.delimiter = delimiter
         self.table: _Table | None = None
         self._pending: list[Record] = []  # records before the table starts
+        self._pending_chars = 0
         self._leading_blank_lines = 0
 
     def add(self, records: list[Record]) -> None:
@@ -166,6 +183,7 @@ class _Builder:
             self.table.add(records)
             return
         self._pending += records
+        self._pending_chars += sum(map(_record_chars, records))
         self._start(final=False)
 
     def add_block(self, pieces: list[Piece]) -> None:
@@ -179,11 +197,14 @@ class _Builder:
         """Start the table from the first sample of HEADER_SAMPLE_ROWS records that holds
         a record; the records before the first one are blank lines."""
         while self.table is None and (
-            len(self._pending) >= HEADER_SAMPLE_ROWS or (final and self._pending)
+            len(self._pending) >= HEADER_SAMPLE_ROWS
+            or self._pending_chars >= HEADER_SAMPLE_CHARS
+            or (final and self._pending)
         ):
             sample = self._pending[:HEADER_SAMPLE_ROWS]
             rest = self._pending[HEADER_SAMPLE_ROWS:]
             self._pending = rest
+            self._pending_chars = sum(map(_record_chars, rest))
             first = next((index for index, record in enumerate(sample) if record), None)
             if first is None:
                 self._leading_blank_lines += len(sample)
@@ -217,12 +238,14 @@ class _Table:
     def start(cls, records: list[Record], delimiter: str) -> _Table:
         first = records[0]
         header = has_header(records)
+        # Names for the profiled columns only: a record may have a million fields.
+        profiled = first[:MAX_PROFILED_COLUMNS]
         names = (
-            [name.strip()[:MAX_NAME_CHARS] for name in first]
+            [name.strip()[:MAX_NAME_CHARS] for name in profiled]
             if header
-            else [f"column_{number}" for number in range(1, len(first) + 1)]
+            else [f"column_{number}" for number in range(1, len(profiled) + 1)]
         )
-        columns = [_Column(name) for name in names[:MAX_PROFILED_COLUMNS]]
+        columns = list(map(_Column, names))
         return cls(width=len(first), header=header, columns=columns, delimiter=delimiter)
 
     def add(self, records: list[Record]) -> None:
@@ -254,8 +277,16 @@ class _Table:
             return
         self.rows += len(lines) + len(records)
         delimiter, width = self.delimiter, self.width
-        cells = delimiter.join(lines).split(delimiter) if lines else []
-        cells += itertools.chain.from_iterable(records)
+        profiled = len(self.columns)
+        if width > profiled:
+            # The cells of the profiled columns only: a record may have a million fields.
+            rows = [line.split(delimiter, profiled)[:profiled] for line in lines]
+            rows += [record[:profiled] for record in records]
+            cells = list(itertools.chain.from_iterable(rows))
+            width = profiled
+        else:
+            cells = delimiter.join(lines).split(delimiter) if lines else []
+            cells += itertools.chain.from_iterable(records)
         for index, column in enumerate(self.columns):
             column.add(cells[index::width])
 
@@ -313,15 +344,21 @@ def has_header(records: list[list[str]]) -> bool:
 
     It does when its cells are distinct, non-empty, untyped strings that do not
     recur in their column below. (csv.Sniffer.has_header gives up on a column
-    with one empty cell and calls every all-text table headerless.)
+    with one empty cell and calls every all-text table headerless.) Only the
+    profiled columns are looked at: the names of the others are not reported.
     """
-    first = records[0]
+    width = len(records[0])
+    first = records[0][:MAX_PROFILED_COLUMNS]
     if any(not cell.strip() for cell in first) or len(set(first)) < len(first):
         return False
     if any(infer(cell) is not Kind.STRING for cell in first):
         return False
-    body = [record for record in records[1:HEADER_SAMPLE_ROWS] if len(record) == len(first)]
+    body = [record for record in records[1:HEADER_SAMPLE_ROWS] if len(record) == width]
     return not any(record[index] == cell for record in body for index, cell in enumerate(first))
+
+
+def _record_chars(record: Record) -> int:
+    return len(record) + sum(map(len, record))
 
 
 def infer(value: str) -> Kind:

@@ -10,6 +10,14 @@ Memory: the object is spooled to a temporary file, and a JPEG is decoded with
 Pillow's draft mode at 1/2..1/8 scale, so a 12-megapixel photo is never fully
 decoded. The thumbnail is made before the EXIF rotation, which then turns only
 the small image (a rotation commutes with fitting into a square box).
+
+Peak memory is bounded by IMAGE_DECODE_BUDGET_MB, not by the file's shape: before
+anything is decoded, decode_cost() adds up what decoding (at the draft scale) and
+thumbnailing take from the mode, the bands and the rows (a 1 x 100,000,000 RGB
+PNG of 390 KB costs 1.2 GB: 4 bytes a pixel plus 8 a row); an image that costs
+more than the budget fails TooLarge with both numbers in the message. A file's
+peak memory growth is at most its decode cost + DECODE_OVERHEAD_BYTES, so at most
+the budget + 8 MB. IMAGE_MAX_PIXELS remains the decompression-bomb limit.
 """
 
 from __future__ import annotations
@@ -24,11 +32,11 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, BinaryIO
 
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 from PIL.ExifTags import GPS, IFD, Base
 
 from fileproc.config import Settings
-from fileproc.errors import Corrupt, DecompressionBomb, Unsupported
+from fileproc.errors import Corrupt, DecompressionBomb, TooLarge, Unsupported
 from fileproc.keys import ArtefactName
 from fileproc.processors import sniff
 from fileproc.processors.base import Artefact, Extraction
@@ -43,7 +51,29 @@ WHITE = (255, 255, 255)
 # twice while decoding, a sizeable part of a photo's peak memory).
 STRIP_ROWS = 16
 _STRIP_MODES = frozenset({"RGB", "L", "CMYK"})
+# EXIF orientation -> the turn that makes the stored image upright (as ImageOps.exif_transpose).
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 DECODE_BLOCK_BYTES = 16 * 1024
+
+# The decode cost's constants (decode_cost). Pillow keeps a pointer to each row;
+# the decoders keep row buffers: PNG the current and previous rows (up to 8 bytes
+# a pixel each), libjpeg a few rows per component (measured: under 10 bytes a
+# column); doubled for headroom.
+MiB = 1024 * 1024
+ROW_OVERHEAD_BYTES = 8
+DECODER_BYTES_PER_COLUMN = 32
+COEFFICIENT_BYTES = 2
+# What a file takes beyond its decode cost, whatever its size: read buffers, the
+# thumbnail and its JPEG encoding (tests/unit/processors/test_image_memory.py).
+DECODE_OVERHEAD_BYTES = 8 * MiB
 
 # What Pillow raises for damaged data, truncation included (LOAD_TRUNCATED_IMAGES off).
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error, zlib.error)
@@ -69,16 +99,29 @@ def process(stream: BinaryIO, *, size: int, extension: str, settings: Settings) 
                 f"{width}x{height} = {width * height} pixels is over the limit of "
                 f"{settings.image_max_pixels} pixels"
             )
+        mode = image.mode  # as stored (a JPEG's draft may change it)
+        box = (settings.thumbnail_max_px, settings.thumbnail_max_px)
+        image.draft("RGB", box)  # a JPEG decodes at 1/2..1/8 scale: what the cost counts
+        cost = decode_cost(image, settings.thumbnail_max_px, full_size=(width, height))
+        if cost > settings.image_decode_budget_mb * MiB:
+            raise TooLarge(
+                f"decoding this {width}x{height} {mode} image takes about "
+                f"{math.ceil(cost / MiB)} MB, over the image decode budget of "
+                f"{settings.image_decode_budget_mb} MB (IMAGE_DECODE_BUDGET_MB)"
+            )
+        # After the budget check: a PNG's getexif() decodes the whole image (an eXIf
+        # chunk may follow the pixels).
+        exif = read_exif(image)
         metadata: dict[str, Any] = {
             "format": image.format,
             "width": width,
             "height": height,
-            "mode": image.mode,
+            "mode": mode,
             "animated": bool(getattr(image, "is_animated", False)),
             "frames": int(getattr(image, "n_frames", 1)),
-            "exif": exif_subset(image.getexif(), include_gps=settings.exif_include_gps),
+            "exif": exif_subset(exif, include_gps=settings.exif_include_gps),
         }
-        thumbnail = make_thumbnail(image, settings.thumbnail_max_px)
+        thumbnail = make_thumbnail(image, settings.thumbnail_max_px, exif.get(Base.Orientation))
 
     metadata["thumbnail"] = {"width": thumbnail.width, "height": thumbnail.height}
     body = io.BytesIO()
@@ -113,8 +156,47 @@ def _decode_errors(pillow_format: str) -> Iterator[None]:
         raise Corrupt(f"damaged {pillow_format} image: {exc}") from None
 
 
-def make_thumbnail(image: Image.Image, max_px: int) -> Image.Image:
-    """First frame, at most ``max_px`` on its longest side, upright, RGB or L."""
+def decode_cost(image: Image.Image, max_px: int, *, full_size: tuple[int, int]) -> int:
+    """Bytes that decoding ``image`` (at its draft size) and thumbnailing it take at most.
+
+    - the decoded image: a row pointer plus the row's pixels per row, in Pillow's
+      storage (_pixel_bytes: 1 for 1, L, P; 2 for I;16; 4 for the rest, RGB included);
+    - the thumbnail's working copy: none for a resize in strips or an image that
+      fits, a quarter of the decoded image for thumbnail()'s reduce() (by 2 or
+      more a side), plus a whole premultiplied copy for RGBA and LA, and a
+      thumbnail-wide column of the image for a 16-bit resize;
+    - the decoder's row buffers, DECODER_BYTES_PER_COLUMN per column of the full
+      image, and a progressive JPEG's coefficients, COEFFICIENT_BYTES per sample
+      of the full image (libjpeg keeps them all, whatever the draft scale).
+    """
+    width, height = image.size
+    mode = image.mode
+    decoded = height * (width * _pixel_bytes(mode) + ROW_OVERHEAD_BYTES)
+    size = thumbnail_size(image.size, max_px)
+    if size is None or _resizable_in_strips(image, size):
+        working = 0
+    elif mode.startswith("I;16"):
+        working = height * size[0] * 4
+    elif mode in ("RGBA", "LA"):
+        working = decoded + decoded // 4
+    else:
+        working = decoded // 4
+    full_width, full_height = full_size
+    decoder = full_width * DECODER_BYTES_PER_COLUMN
+    if image.info.get("progressive"):
+        decoder += full_width * full_height * len(image.getbands()) * COEFFICIENT_BYTES
+    return decoded + working + decoder
+
+
+def _pixel_bytes(mode: str) -> int:
+    if mode in ("1", "L", "P"):
+        return 1
+    return 2 if mode.startswith("I;16") else 4
+
+
+def make_thumbnail(image: Image.Image, max_px: int, orientation: object = None) -> Image.Image:
+    """First frame, at most ``max_px`` on its longest side, turned upright by the EXIF
+    ``orientation`` (1..8; anything else leaves it as stored), RGB or L."""
     box = (max_px, max_px)
     # For a JPEG, the decoder scales by 1/2..1/8 while decoding (no-op elsewhere).
     image.draft("RGB", box)
@@ -123,9 +205,18 @@ def make_thumbnail(image: Image.Image, max_px: int) -> Image.Image:
         thumbnail = _resized_in_strips(image, size)
         image.close()  # frees the decoded draft before the rotation needs memory
         image = thumbnail
+    elif size is not None and image.mode.startswith("I;16"):
+        # thumbnail() would reduce() first, which has no 16-bit modes ("image has
+        # wrong mode"); resize() has, and its temporary is thumbnail-wide only.
+        image = image.resize(size, Image.Resampling.BICUBIC)
     else:
         image.thumbnail(box)
-    ImageOps.exif_transpose(image, in_place=True)
+    image.load()  # an image that already fits is decoded here, while its file is open
+    # Not ImageOps.exif_transpose: it re-parses the raw EXIF, and damaged EXIF that
+    # read_exif() got past would fail the whole file there.
+    method = _TRANSPOSE.get(orientation) if isinstance(orientation, int) else None
+    if method is not None:
+        image = image.transpose(method)
     return _flatten(image)
 
 
@@ -164,8 +255,8 @@ def _resized_in_strips(image: Image.Image, size: tuple[int, int]) -> Image.Image
     join seamlessly: for a landscape 4:3 camera photo the result is Pillow's
     thumbnail pixel for pixel; where the scale is not exact in binary, a
     strip's filter windows can round differently at its edges (on noise, a
-    mean difference of a third of a level). The source's info (EXIF, XMP)
-    comes along for the orientation.
+    mean difference of a third of a level). The thumbnail carries none of the
+    source's info (EXIF, XMP): make_thumbnail gets the orientation separately.
     """
     width, height = size
     scale = image.height / height
@@ -175,7 +266,6 @@ def _resized_in_strips(image: Image.Image, size: tuple[int, int]) -> Image.Image
         source_box = (0, top * scale, image.width, bottom * scale)
         strip = image.resize((width, bottom - top), Image.Resampling.BICUBIC, box=source_box)
         thumbnail.paste(strip, (0, top))
-    thumbnail.info.update(image.info)
     return thumbnail
 
 
@@ -194,6 +284,30 @@ def _flatten(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
+def read_exif(image: Image.Image) -> Image.Exif:
+    """The image's EXIF as far as it can be read; empty when its header is damaged.
+
+    A damaged EXIF block (a truncated APP1 segment of a camera photo) must not cost
+    the image: the pixels are fine, and what the block holds is a nicety.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # Pillow's "Truncated File Read"
+        try:
+            return image.getexif()
+        except _DECODE_ERRORS:
+            return Image.Exif()
+
+
+def _ifd(exif: Image.Exif, tag: int) -> dict[int, Any]:
+    """One sub-directory (Exif, GPS); empty when it points past the end of the block."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        try:
+            return dict(exif.get_ifd(tag))
+        except _DECODE_ERRORS:
+            return {}
+
+
 def exif_subset(exif: Image.Exif, *, include_gps: bool) -> dict[str, Any]:
     """Camera make and model, date taken, orientation, and GPS only if allowed."""
     subset: dict[str, Any] = {}
@@ -201,7 +315,7 @@ def exif_subset(exif: Image.Exif, *, include_gps: bool) -> dict[str, Any]:
         value = _text(exif.get(tag))
         if value:
             subset[key] = value
-    details = exif.get_ifd(IFD.Exif)
+    details = _ifd(exif, IFD.Exif)
     taken = _exif_datetime(
         details.get(Base.DateTimeOriginal) or details.get(Base.DateTimeDigitized),
         details.get(Base.OffsetTimeOriginal),
@@ -212,7 +326,7 @@ def exif_subset(exif: Image.Exif, *, include_gps: bool) -> dict[str, Any]:
     if isinstance(orientation, int) and 1 <= orientation <= 8:
         subset["orientation"] = orientation
     if include_gps:
-        gps = _gps(exif.get_ifd(IFD.GPSInfo))
+        gps = _gps(_ifd(exif, IFD.GPSInfo))
         if gps:
             subset["gps"] = gps
     return subset

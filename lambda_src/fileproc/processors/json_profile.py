@@ -14,7 +14,10 @@ MAX_MEMBER_PROFILES of them with at most MAX_MEMBER_FIELDS fields each,
 ``member_profiles_truncated`` says if more members had one). Names are cut to
 MAX_NAME_CHARS. Those limits keep the record within DynamoDB's 400 KB item.
 Invalid JSON raises InvalidJson with the line and column of the fault in the
-whole file.
+whole file. JSON is strict RFC 8259: NaN, Infinity and -Infinity (which
+Python's json accepts) are invalid; so is an array or object still open at the
+end of the file, however deep. A closed value nested deeper than Python's json
+can recurse (about 1,000 levels) is Unsupported.
 
 Streaming: the text is decoded chunk by chunk into a window, and the top two
 levels are walked by hand: each element of a top-level array, or of an array
@@ -23,6 +26,13 @@ each member of an object at those levels, is decoded on its own with
 ``json.JSONDecoder.raw_decode``, and the window's consumed text is dropped. So
 memory holds one element, not the file (a value nested deeper than that is
 decoded whole with the element that holds it).
+
+Bound: one value (an element, a member's value, a top-level scalar, a JSON
+Lines line) is decoded only if its text is at most MAX_VALUE_CHARS; a longer
+one fails the file with TooLarge, saying where it starts, after at most twice
+the bound of its text was read. Peak memory is about that text plus the
+decoded value: at most ~50 bytes a character for the densest shapes (arrays of
+empty arrays), so ~100 MB for the 2 Mi bound, a few MB for usual records.
 """
 
 from __future__ import annotations
@@ -30,13 +40,14 @@ from __future__ import annotations
 import codecs
 import io
 import json
+import json.scanner
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, NoReturn
+from typing import Any, BinaryIO, NoReturn, cast
 
-from fileproc.errors import ContentMismatch, InvalidJson, Unsupported
+from fileproc.errors import ContentMismatch, InvalidJson, TooLarge, Unsupported
 from fileproc.processors import charset, sniff
 from fileproc.processors.base import MAX_NAME_CHARS, Extraction
 from fileproc.processors.streams import read_head, rejoined
@@ -49,9 +60,34 @@ MAX_MEMBER_FIELDS = 100
 # file): "2." may be the start of "2.5", "tru" of "true". Likewise a decode
 # error this close to the end of the window may be the window's cut.
 LOOKAHEAD_CHARS = 8
+# The longest value decoded whole. A record, most GeoJSON features or a long
+# text field fit; a decoded value takes up to ~50 bytes a character of its
+# text (an empty list per 3 characters: 2 Mi characters of "[]," measured at
+# +101 MB), so this keeps the worst shape near 100 MB, well inside the data
+# function's memory.
+MAX_VALUE_CHARS = 2 * 1024 * 1024
 
-_DECODER = json.JSONDecoder()
+
+class _NotJson(ValueError):
+    """A constant Python's json accepts but RFC 8259 does not."""
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise _NotJson(f"{name} is not valid JSON (RFC 8259 has no NaN or Infinity)")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+# json's C scanner, what raw_decode calls once it has checked its arguments.
+# (typeshed types its argument as the scanner itself: hence the cast.)
+_SCAN: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(cast(Any, _DECODER))
+_WHITESPACE = " \t\n\r"
 _NOT_WHITESPACE = re.compile(r"[^ \t\n\r]")
+_SEPARATOR = re.compile(r"[ \t\n\r]*,[ \t\n\r]*")
+# A separator and a key without escapes or control characters, up to its value.
+_PLAIN_MEMBER = re.compile(r'[ \t\n\r]*,[ \t\n\r]*"([^"\\\x00-\x1f]*)"[ \t\n\r]*:[ \t\n\r]*')
+_BRACKET = re.compile(r"[][{}]")
+# The rest of a string after its opening quote (possessive: no backtracking state).
+_STRING_REST = re.compile(r'(?:[^"\\]++|\\.)*+"', re.DOTALL)
 _TYPE_NAMES: dict[type, str] = {
     dict: "object",
     list: "array",
@@ -108,6 +144,7 @@ class Window:
         self.eof = False
         self._line = 1  # line of text[0]
         self._column = 0  # characters before text[0] on that line
+        self.depth = 0  # arrays and objects the walker is inside
 
     def more(self, at_least: int = 0) -> bool:
         """Append at least one chunk of text (``at_least`` bytes' worth); False at the end."""
@@ -157,6 +194,9 @@ class Window:
 
     def peek(self) -> str:
         """The next non-whitespace character, left unread ("" at the end of the file)."""
+        # Most often the very next character (compact JSON): no regex search then.
+        if self.pos < len(self.text) and (char := self.text[self.pos]) not in _WHITESPACE:
+            return char
         while True:
             found = _NOT_WHITESPACE.search(self.text, self.pos)
             if found:
@@ -169,6 +209,17 @@ class Window:
     def value(self) -> Any:
         """Decode the next JSON value, reading more text while it may be cut."""
         self.peek()
+        # The common case first: json's C scanner (what raw_decode calls) finds a
+        # whole value well before the end of the window. Anything else (an error,
+        # a value that may be cut) takes the path below.
+        try:
+            value, end = _SCAN(self.text, self.pos)
+        except (StopIteration, ValueError, RecursionError):
+            pass
+        else:
+            if end <= len(self.text) - LOOKAHEAD_CHARS or self.eof:
+                self.pos = end
+                return value
         while True:
             try:
                 value, end = _DECODER.raw_decode(self.text, self.pos)
@@ -177,24 +228,55 @@ class Window:
                     exc.pos >= len(self.text) - LOOKAHEAD_CHARS
                     or exc.msg.startswith("Unterminated string")
                 ):
-                    # Read as much again as is pending: a long value costs O(n), not O(n^2).
-                    self.more(len(self.text) - self.pos)
+                    self._read_more_of_value()
                     continue
                 self.fail(exc.msg, exc.pos)
             except RecursionError:
-                raise Unsupported("JSON nested too deeply to be read") from None
-            except ValueError as exc:  # e.g. an integer of more than 4300 digits
+                self._too_deep()
+            except ValueError as exc:  # e.g. NaN, or an integer of more than 4300 digits
                 self.fail(str(exc))
             if end > len(self.text) - LOOKAHEAD_CHARS and not self.eof:
-                self.more(len(self.text) - self.pos)
+                self._read_more_of_value()
                 continue
             self.pos = end
             return value
 
+    def _read_more_of_value(self) -> None:
+        """Read as much again as the value has (a long value costs O(n), not O(n^2)),
+        up to MAX_VALUE_CHARS."""
+        pending = len(self.text) - self.pos
+        if pending > MAX_VALUE_CHARS:
+            self._too_large("value")
+        self.more(pending)
+
+    def _too_large(self, what: str) -> NoReturn:
+        line, column = self.position(self.pos)
+        raise TooLarge(
+            f"a JSON {what} longer than {MAX_VALUE_CHARS} characters at line {line}, column"
+            f" {column}: values are decoded whole, and this bound keeps memory flat"
+        )
+
+    def _too_deep(self) -> NoReturn:
+        """json's decoder recurses: a value nested deeper than it can go is scanned by
+        its brackets instead, to tell an unclosed value (invalid) from a closed one."""
+        depth = 0
+        while True:
+            depth, self.pos = _nesting(self.text, self.pos, depth)
+            if not depth:
+                raise Unsupported("JSON nested too deeply to be read")
+            self._drop_read_text()
+            if len(self.text) - self.pos > MAX_VALUE_CHARS:
+                self._too_large("string")
+            if not self.more(len(self.text) - self.pos):
+                self.fail(_unclosed(self.depth + depth, "file"), len(self.text))
+
     def line(self) -> tuple[str, int] | None:
         """The next line (without its newline) and its index in ``text``; None at the end."""
-        while (end := self.text.find("\n", self.pos)) < 0 and self.more(len(self.text) - self.pos):
-            pass
+        while (end := self.text.find("\n", self.pos)) < 0:
+            if len(self.text) - self.pos > MAX_VALUE_CHARS:
+                self._too_large("line")
+            if not self.more(len(self.text) - self.pos):
+                break
         start = self.pos
         if end < 0:
             if start >= len(self.text):
@@ -224,8 +306,15 @@ class Summary:
         self.records += 1
         self.types[type(value)] += 1
         if type(value) is dict:
+            fields = self.fields
             for key, item in value.items():
-                self.add_field(key, type(item))
+                # add_field, inlined for a known key: this runs for every key of every record.
+                entry = fields.get(key)
+                if entry is None:
+                    self.add_field(key, type(item))
+                else:
+                    entry.present += 1
+                    entry.types.add(type(item))
 
     def add_field(self, key: str, kind: type) -> None:
         entry = self.fields.get(key)
@@ -287,7 +376,30 @@ def _array(window: Window, max_fields: int) -> Summary:
     summary = Summary(max_fields)
     for _ in _entries(window, "]"):
         summary.add(window.value())
+        _following_elements(window, summary.add)
     return summary
+
+
+def _following_elements(window: Window, add: Callable[[Any], None]) -> None:
+    """The elements that follow in the window, decoded in a tight loop: a record per
+    C-level scan, instead of the generic steps (most of the time of an array of
+    small records). Stops before the first separator or element it cannot take
+    whole, for the generic steps to handle (more text, errors)."""
+    text = window.text
+    limit = len(text) if window.eof else len(text) - LOOKAHEAD_CHARS
+    pos = window.pos
+    separator = _SEPARATOR.match
+    scan = _SCAN
+    while found := separator(text, pos):
+        try:
+            value, end = scan(text, found.end())
+        except (StopIteration, ValueError, RecursionError):
+            break
+        if end > limit:
+            break
+        add(value)
+        pos = end
+    window.pos = pos
 
 
 def _object(window: Window, max_fields: int) -> tuple[Summary, int]:
@@ -296,8 +408,36 @@ def _object(window: Window, max_fields: int) -> tuple[Summary, int]:
     members = 0
     for key in _keys(window):
         summary.add_field(key, type(window.value()))
-        members += 1
+        members += 1 + _following_members(window, summary, whole=True)
     return summary, members
+
+
+def _following_members(window: Window, summary: Summary, *, whole: bool) -> int:
+    """Like _following_elements for the members of an object whose keys need no
+    unescaping; a value that is an array or an object is left to the generic steps
+    unless ``whole`` (decoded whole). Returns the number of members read."""
+    text = window.text
+    limit = len(text) if window.eof else len(text) - LOOKAHEAD_CHARS
+    pos = window.pos
+    member = _PLAIN_MEMBER.match
+    scan = _SCAN
+    add_field = summary.add_field
+    count = 0
+    while found := member(text, pos):
+        start = found.end()
+        if not whole and text.startswith(("[", "{"), start):
+            break
+        try:
+            value, end = scan(text, start)
+        except (StopIteration, ValueError, RecursionError):
+            break
+        if end > limit:
+            break
+        add_field(found.group(1), type(value))
+        count += 1
+        pos = end
+    window.pos = pos
+    return count
 
 
 def _top_level_object(window: Window) -> dict[str, Any]:
@@ -317,6 +457,7 @@ def _top_level_object(window: Window) -> dict[str, Any]:
             profile = {"type": "object", "members": count, **fields.describe_fields()}
         else:
             summary.add_field(key, type(window.value()))
+            members += _following_members(window, summary, whole=False)
             continue
         # Walked whatever the count, so that memory stays flat; reported up to the limit.
         profiles.append({"name": key[:MAX_NAME_CHARS], **profile})
@@ -333,13 +474,15 @@ def _entries(window: Window, closing: str) -> Iterator[None]:
     """Steps through the array or object that starts at the window's position: at each
     step the caller reads one entry; the separators and brackets are consumed here."""
     window.pos += 1  # "[" or "{"
+    window.depth += 1
     if window.peek() == closing:
         window.pos += 1
-        return
-    while True:
-        yield
-        if not _after_member(window, closing):
-            return
+    else:
+        while True:
+            yield
+            if not _after_member(window, closing):
+                break
+    window.depth -= 1
 
 
 def _keys(window: Window) -> Iterator[str]:
@@ -373,12 +516,47 @@ def walk_lines(window: Window) -> dict[str, Any]:
             blank_lines += 1
             continue
         try:
-            value = json.loads(text)
+            value = _DECODER.decode(text)
         except json.JSONDecodeError as exc:
             window.fail(exc.msg, start + exc.pos)
         except RecursionError:
-            raise Unsupported("JSON nested too deeply to be read") from None
+            first = _NOT_WHITESPACE.search(text)
+            depth, _ = _nesting(text, first.start() if first else 0, 0)
+            if not depth:
+                raise Unsupported("JSON nested too deeply to be read") from None
+            window.fail(_unclosed(depth, "line"), start + len(text))
         except ValueError as exc:
             window.fail(str(exc), start)
         summary.add(value)
     return {"top_level": "lines", **summary.describe_records(), "blank_lines": blank_lines}
+
+
+def _nesting(text: str, pos: int, depth: int) -> tuple[int, int]:
+    """The brackets of ``text[pos:]`` outside strings, counted from ``depth``:
+    (0, the index after the bracket that closes the value) if one does, else
+    (the depth at the end, where to go on: the end, or an unterminated string).
+
+    Millions of brackets in a row are counted with str.count; only where the
+    depth may come back to zero are they stepped through one by one.
+    """
+    while True:
+        quote = text.find('"', pos)
+        end = len(text) if quote < 0 else quote
+        closes = text.count("]", pos, end) + text.count("}", pos, end)
+        if closes < depth or not closes:
+            depth += text.count("[", pos, end) + text.count("{", pos, end) - closes
+        else:
+            for bracket in _BRACKET.finditer(text, pos, end):
+                depth += 1 if bracket.group() in "[{" else -1
+                if not depth:
+                    return 0, bracket.end()
+        if quote < 0:
+            return depth, end
+        string = _STRING_REST.match(text, quote + 1)
+        if string is None:
+            return depth, quote
+        pos = string.end()
+
+
+def _unclosed(depth: int, where: str) -> str:
+    return f"the {where} ends inside {depth} unclosed arrays or objects"

@@ -72,8 +72,22 @@ def animated_png(frames: int = 3) -> bytes:
     return encode(images[0], "PNG", save_all=True, append_images=images[1:], duration=100, loop=0)
 
 
-def png_16bit_grey(value: int = 32768) -> bytes:
-    return encode(Image.new("I;16", (20, 10), value), "PNG")
+def png_16bit_grey(value: int = 32768, size: tuple[int, int] = (20, 10)) -> bytes:
+    return encode(Image.new("I;16", size, value), "PNG")
+
+
+def png_16bit_grey_gradient(width: int, height: int) -> bytes:
+    """A 16-bit greyscale PNG (a depth map, a scan) from black on the left to near
+    white on the right; Pillow opens it as I;16."""
+    ramp = Image.linear_gradient("L").rotate(90).resize((width, height))
+    return encode(ramp.point(lambda value: value * 256, "I").convert("I;16"), "PNG")
+
+
+def photo_with_damaged_exif(keep: int, orientation: int = 6) -> bytes:
+    """A camera JPEG (1600x1200: thumbnailed in strips) whose EXIF block is cut after
+    ``keep`` bytes, as a broken writer or a truncated copy leaves it."""
+    exif = camera_exif(orientation).tobytes()
+    return encode(halves(1600, 1200, RED, BLUE), "JPEG", quality=90, exif=exif[:keep])
 
 
 def palette_png_with_transparency() -> bytes:

@@ -287,6 +287,47 @@ def test_binary_csv_is_a_mismatch() -> None:
         profile(bytes(range(256)) * 64)
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+def test_a_few_nul_bytes_are_text(encoding: str) -> None:
+    # As csv.reader and editors read it: the NULs stay in their cells.
+    rows = ["id,name,amount"] + [f"{index},Zoë {index},{index}.5" for index in range(2000)]
+    rows[10] = "9,bad\x00name,9.5"
+    rows[1500] = "1499,\x00\x00,1499.5"
+    raw = ("\n".join(rows) + "\n").encode(encoding)
+
+    metadata = profile(raw)
+
+    assert metadata["encoding"] == encoding
+    assert metadata["rows"] == 2000
+    assert metadata["malformed_rows"]["count"] == 0
+    assert [column["type"] for column in metadata["column_profiles"]] == [
+        "integer",
+        "string",
+        "float",
+    ]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"id,name\n" + bytes(range(256)) * 64,  # every byte value: 1 NUL in 256
+        b"id,name\n1,a\n" + b"\x00" * 200 + b"2,b\n" * 10,  # a run of NULs in a short file
+    ],
+    ids=["random", "nul-run"],
+)
+def test_more_nul_bytes_are_binary(raw: bytes) -> None:
+    with pytest.raises(ContentMismatch, match="binary data, not text"):
+        profile(raw)
+
+
+def test_bomless_utf16_is_not_text_with_nul_bytes() -> None:
+    # One NUL in two: still left to charset-normalizer, which finds UTF-16.
+    metadata = profile("id,name\n1,a\n2,b\n".encode("utf-16-le"))
+
+    assert metadata["encoding"] == "utf-16-le"
+    assert metadata["rows"] == 2
+
+
 def test_image_as_csv_is_a_mismatch() -> None:
     with pytest.raises(ContentMismatch, match=r"the \.csv file holds a PNG image"):
         profile(images.png_with_alpha())
@@ -311,6 +352,25 @@ def test_doubled_quotes_after_the_sniffed_sample() -> None:
 
     assert metadata["malformed_rows"]["count"] == 0
     assert metadata["rows"] == 2001
+
+
+@pytest.mark.parametrize("ending", ["\r", "\r\n", "\n"])
+def test_mac_and_windows_line_endings(ending: str) -> None:
+    # Excel's "CSV (Macintosh)" ends lines with a lone CR; the dialect is sniffed
+    # on whole lines whatever the line ending.
+    rows = ["id;city;amount"] + [f"{index};Town {index % 7};{index}.5" for index in range(5000)]
+
+    metadata = profile(ending.join(rows) + ending)
+
+    assert metadata["dialect"]["delimiter"] == ";"
+    assert metadata["header"] is True
+    assert metadata["rows"] == 5000
+    assert metadata["blank_lines"] == 0
+    assert [column["type"] for column in metadata["column_profiles"]] == [
+        "integer",
+        "string",
+        "float",
+    ]
 
 
 def test_infer_single_values() -> None:

@@ -147,6 +147,67 @@ def test_16_bit_grey_png_is_scaled_not_clipped() -> None:
     assert 118 <= grey <= 138
 
 
+@pytest.mark.parametrize("size", [(1500, 900), (300, 5000), (4096, 4096)])
+def test_large_16_bit_grey_png_gets_a_thumbnail(size: tuple[int, int]) -> None:
+    # Over 4x the thumbnail on a side, Pillow's thumbnail() reduce()s first, which has
+    # no 16-bit modes: these ended FAILED Corrupt "image has wrong mode".
+    result = run(image.process, images.png_16bit_grey_gradient(*size), ".png")
+
+    assert result.metadata["mode"] == "I;16"
+    assert (result.metadata["width"], result.metadata["height"]) == size
+    thumb = thumbnail_of(result)
+    assert thumb.mode == "L"
+    assert max(thumb.size) == 256
+    assert (thumb.width, thumb.height) == (
+        result.metadata["thumbnail"]["width"],
+        result.metadata["thumbnail"]["height"],
+    )
+    # Scaled, not clipped: black on the left, near white on the right.
+    left, right = thumb.getpixel((1, thumb.height // 2)), thumb.getpixel((thumb.width - 2, 5))
+    assert isinstance(left, int)
+    assert isinstance(right, int)
+    assert left < 48
+    assert right > 200
+
+
+@pytest.mark.parametrize(
+    ("keep", "exif"),
+    [
+        # Cut inside the TIFF header: nothing can be read.
+        (12, {}),
+        # Cut inside the Exif sub-directory: the base tags are still there.
+        (150, {"make": "Canon", "model": "Canon EOS 5D Mark IV", "orientation": 6}),
+    ],
+)
+def test_jpeg_with_a_damaged_exif_block_keeps_what_can_be_read(
+    keep: int, exif: dict[str, object]
+) -> None:
+    # Ended FAILED Corrupt "unpack requires a buffer of 4 bytes": the strip resize
+    # copied the raw EXIF onto the thumbnail and exif_transpose re-parsed it.
+    result = run(image.process, images.photo_with_damaged_exif(keep), ".jpg")
+
+    assert result.metadata["exif"] == exif
+    assert (result.metadata["width"], result.metadata["height"]) == (1600, 1200)
+    thumb = thumbnail_of(result)
+    if exif:  # orientation 6 read: turned upright, the red half on top
+        assert thumb.size == (192, 256)
+        assert is_close(thumb.getpixel((96, 10)), images.RED)
+    else:  # nothing read: as stored
+        assert thumb.size == (256, 192)
+        assert is_close(thumb.getpixel((10, 96)), images.RED)
+
+
+def test_png_with_a_damaged_exif_chunk_is_processed() -> None:
+    # An eXIf chunk cut inside its TIFF header: Pillow's getexif() raises struct.error.
+    exif = images.camera_exif(orientation=6).tobytes()[:12]
+    data = images.encode(images.halves(600, 300, images.RED, images.BLUE), "PNG", exif=exif)
+
+    result = run(image.process, data, ".png")
+
+    assert result.metadata["exif"] == {}
+    assert thumbnail_of(result).size == (256, 128)
+
+
 def test_cmyk_jpeg_thumbnail_is_rgb() -> None:
     result = run(image.process, images.cmyk_jpeg(), ".jpg")
 

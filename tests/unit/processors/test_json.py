@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from fileproc.errors import ContentMismatch, InvalidJson, Unsupported
+from fileproc.errors import ContentMismatch, InvalidJson, TooLarge, Unsupported
 from fileproc.processors import data, json_profile
 from fileproc.processors.base import MAX_NAME_CHARS
 from fileproc.processors.json_profile import MAX_MEMBER_FIELDS, MAX_MEMBER_PROFILES
@@ -392,6 +392,45 @@ def test_members_cut_by_the_window_are_read_whole(
     assert meta_profile["members"] == 4
 
 
+def walked_document(rng: random.Random) -> str:
+    """A top-level object with scalar, array and object members, keys with and without
+    escapes, compact or spaced: every case of the tight loops and of the generic steps."""
+    records = json.loads(tricky_document())
+    members: dict[str, Any] = {}
+    for index in range(60):
+        key = rng.choice([f"k{index}", f'q"{index}', f"é{index}", f"tab\t{index}"])
+        members[key] = rng.choice(
+            [index, "text", None, records[:5], {"a": 1, "b\n": [1, {"c": 2}]}, [], {}]
+        )
+    members["data"] = records
+    separators = rng.choice([(",", ":"), (", ", ": "), (" ,\n", " :\t")])
+    return json.dumps(members, ensure_ascii=rng.random() < 0.5, separators=separators)
+
+
+@pytest.mark.parametrize("read_bytes", [1, 7, 64, 4096])
+@pytest.mark.parametrize("seed", range(4))
+def test_the_tight_loops_give_what_the_generic_steps_give(
+    monkeypatch: pytest.MonkeyPatch, read_bytes: int, seed: int
+) -> None:
+    document = walked_document(random.Random(seed))
+    monkeypatch.setattr(json_profile, "READ_BYTES", read_bytes)
+    fast = profile(document)
+    monkeypatch.setattr(json_profile, "_following_elements", lambda window, add: None)
+    monkeypatch.setattr(json_profile, "_following_members", lambda window, summary, whole: 0)
+
+    assert fast == profile(document)
+    assert fast["members"] == 61
+
+
+def test_a_fault_after_a_run_of_compact_members_is_located() -> None:
+    document = '{"a": 1,"b": 2,"c": NaN,"d": 4}'
+
+    assert invalid(document) == (
+        "invalid JSON at line 1, column 21: NaN is not valid JSON (RFC 8259 has no NaN or Infinity)"
+    )
+    assert invalid('[1,2,3,{"x": 1},tru]') == "invalid JSON at line 1, column 17: Expecting value"
+
+
 def test_long_string_spanning_many_windows(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(json_profile, "READ_BYTES", 1024)
 
@@ -465,3 +504,124 @@ def test_json_lines_too_deep_and_too_long_numbers() -> None:
 def test_other_extensions_are_unsupported() -> None:
     with pytest.raises(Unsupported, match=r"\.xml"):
         profile("<a/>", ".xml")
+
+
+# -- strict RFC 8259, nesting and the value bound ------------------------------
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+@pytest.mark.parametrize(
+    ("template", "extension", "place"),
+    [
+        ("[1, 2, {}]", ".json", "line 1, column 8"),
+        ('{"a": 1, "b": {}}', ".json", "line 1, column 15"),
+        ('{"data": [0, {}]}', ".json", "line 1, column 14"),
+        ("{}", ".json", "line 1, column 1"),
+        ('{"a": 1}\n{"a": {}}\n', ".jsonl", "line 2, column 1"),
+    ],
+)
+def test_nan_and_infinity_are_invalid(
+    constant: str, template: str, extension: str, place: str
+) -> None:
+    # Python's json reads them; RFC 8259 has no such values. The place is the
+    # start of the value that holds the constant.
+    document = template.replace("{}", constant, 1) if "{}" in template else template
+
+    message = invalid(document, extension)
+
+    assert message == (
+        f"invalid JSON at {place}: {constant} is not valid JSON (RFC 8259 has no NaN or Infinity)"
+    )
+
+
+def test_constant_names_inside_strings_are_text() -> None:
+    assert profile('["NaN", "-Infinity"]')["element_types"] == {"string": 2}
+
+
+@pytest.mark.parametrize("read_bytes", [7, 4096, 256 * 1024])
+def test_unclosed_deep_nesting_is_invalid(read_bytes: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(json_profile, "READ_BYTES", read_bytes)
+    # Brackets inside strings do not count; the file ends 3 * 3000 levels deep.
+    document = '[{"a": "]}]} [\\"", "b": [' * 3000
+
+    message = invalid("\n" + document)
+
+    assert message == (
+        f"invalid JSON at line 2, column {len(document) + 1}:"
+        " the file ends inside 9000 unclosed arrays or objects"
+    )
+
+
+@pytest.mark.parametrize("read_bytes", [7, 256 * 1024])
+def test_closed_deep_nesting_is_unsupported_even_with_brackets_in_strings(
+    read_bytes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(json_profile, "READ_BYTES", read_bytes)
+    document = '{"k": [' * 2000 + '"]]}}"' + "]}" * 2000
+
+    with pytest.raises(Unsupported, match="nested too deeply"):
+        profile(document)
+    with pytest.raises(Unsupported, match="nested too deeply"):
+        profile('{"a": 1}\n' + document + "\n", ".jsonl")
+
+
+def test_unclosed_nesting_with_some_closed_levels() -> None:
+    assert invalid("[" * 3000 + "]" * 10 + ", 1") == (
+        "invalid JSON at line 1, column 3014: the file ends inside 2990 unclosed arrays or objects"
+    )
+
+
+def test_unclosed_deep_json_line_is_invalid() -> None:
+    assert invalid('{"a": 1}\n' + "[" * 5000 + "\n", ".jsonl") == (
+        "invalid JSON at line 2, column 5001: the line ends inside 5000 unclosed arrays or objects"
+    )
+
+
+@pytest.mark.parametrize(
+    ("document", "extension", "what", "place"),
+    [
+        ('["' + "x" * 5000 + '"]', ".json", "value", "line 1, column 2"),
+        ('"' + "x" * 5000 + '"', ".json", "value", "line 1, column 1"),
+        (
+            '{"a": 1,\n "big": {"inner": [' + "1," * 3000 + "1]}}",
+            ".json",
+            "value",
+            "line 2, column 19",
+        ),
+        ('{"a": [{"b": "' + "y" * 5000 + '"}]}', ".json", "value", "line 1, column 8"),
+        ('{"a": 1}\n[' + "2," * 3000 + "2]\n", ".jsonl", "line", "line 2, column 1"),
+        ("[" + "[" * 2000 + '"' + "z" * 5000 + '"' + "]" * 2000 + "]", ".json", "string", None),
+    ],
+)
+def test_a_value_over_the_bound_is_too_large(
+    document: str, extension: str, what: str, place: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(json_profile, "READ_BYTES", 64)
+    monkeypatch.setattr(json_profile, "MAX_VALUE_CHARS", 1000)
+
+    with pytest.raises(TooLarge) as raised:
+        profile(document, extension)
+
+    message = str(raised.value)
+    assert message.startswith(f"a JSON {what} longer than 1000 characters at ")
+    if place is not None:
+        assert f" at {place}: " in message
+
+
+def test_values_under_the_bound_are_read_across_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(json_profile, "READ_BYTES", 64)
+    monkeypatch.setattr(json_profile, "MAX_VALUE_CHARS", 1000)
+    records = [{"text": "w" * 900}] * 20
+
+    assert profile(json.dumps(records))["records"] == 20
+    assert profile("\n".join(map(json.dumps, records)), ".jsonl")["records"] == 20
+
+
+def test_duplicate_keys_count_as_members_of_one_field() -> None:
+    metadata = profile('{"m": {"a": 1, "a": "x"}, "m": 2}')
+
+    assert metadata["members"] == 2
+    assert metadata["fields"] == [{"name": "m", "types": ["integer", "object"], "present": 2}]
+    (member,) = metadata["member_profiles"]
+    assert member["members"] == 2
+    assert member["fields"] == [{"name": "a", "types": ["integer", "string"], "present": 2}]

@@ -13,7 +13,8 @@ from typing import BinaryIO, cast
 
 import pytest
 
-from fileproc.processors import data, document, image
+from fileproc.errors import InvalidJson, PermanentError, TooLarge
+from fileproc.processors import data, document, image, json_profile
 from fileproc.processors.base import Extraction
 
 from . import images
@@ -45,6 +46,12 @@ def csv_rows(rows: int) -> Iterator[bytes]:
             yield "".join(block).encode()
             block = []
     yield "".join(block).encode()
+
+
+def csv_cr_rows(rows: int) -> Iterator[bytes]:
+    """Classic Mac OS line endings: a lone CR, no LF anywhere in the file."""
+    for chunk in csv_rows(rows):
+        yield chunk.replace(b"\n", b"\r")
 
 
 def json_array(records: int) -> Iterator[bytes]:
@@ -97,12 +104,13 @@ def counted(result: Extraction, key: str) -> int:
     ("process", "generator", "extension", "small", "count_key"),
     [
         (data.process, csv_rows, ".csv", 10_000, "rows"),
+        (data.process, csv_cr_rows, ".csv", 10_000, "rows"),
         (data.process, json_array, ".json", 8_000, "records"),
         (data.process, json_object_of_records, ".json", 8_000, "records"),
         (data.process, json_lines, ".jsonl", 8_000, "records"),
         (document.process, text_lines, ".txt", 20_000, "lines"),
     ],
-    ids=["csv", "json-array", "json-object", "json-lines", "text"],
+    ids=["csv", "csv-cr-only", "json-array", "json-object", "json-lines", "text"],
 )
 def test_peak_memory_does_not_grow_with_the_size(
     process: Callable[..., Extraction],
@@ -164,3 +172,108 @@ def test_image_bytes_are_spooled_not_held() -> None:
     # The compressed photo never sits in the Python heap (only read chunks and
     # the small thumbnail do).
     assert peak < len(photo) / 4
+
+
+def one_long_line(size: int) -> Iterator[bytes]:
+    """A CSV without a line break: millions of columns in one record."""
+    yield b"id,name\n"
+    chunk = b"12345," * 10_000
+    for _ in range(size // len(chunk)):
+        yield chunk
+
+
+def one_long_field(size: int) -> Iterator[bytes]:
+    """A quoted field of ``size`` bytes, with line breaks, between two short records."""
+    yield b'id,note\n1,"'
+    chunk = (b"x" * 99 + b"\n") * 600
+    for _ in range(size // len(chunk)):
+        yield chunk
+    yield b'"\n2,short\n'
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("generator", "error"),
+    [
+        (one_long_line, "record longer than 1048576 characters (not read)"),
+        (one_long_field, "field larger than field limit (131072)"),
+    ],
+    ids=["line", "field"],
+)
+def test_an_overlong_csv_record_is_never_held(
+    generator: Callable[[int], Iterator[bytes]], error: str
+) -> None:
+    small_peak, small_result, small_size = measure(data.process, generator(2 * MB), ".csv")
+    large_peak, large_result, large_size = measure(data.process, generator(20 * MB), ".csv")
+
+    assert large_size > 9 * small_size
+    for result in small_result, large_result:
+        assert result.metadata["malformed_rows"]["count"] == 1
+        (example,) = result.metadata["malformed_rows"]["examples"]
+        assert example["error"] == error
+    # The same peak for 2 and 20 MB: the record's text is read through, never kept.
+    assert large_peak < small_peak * 1.1
+    assert large_peak < 3 * MB
+
+
+def one_json_string(size: int) -> Iterator[bytes]:
+    yield b'"'
+    for _ in range(size // 65536):
+        yield b"s" * 65536
+    yield b'"'
+
+
+def json_lines_without_a_newline(size: int) -> Iterator[bytes]:
+    yield b'{"a": 1}\n['
+    for _ in range(size // 60000):
+        yield b"12345," * 10_000
+    yield b"0]"
+
+
+def unclosed_nesting(size: int) -> Iterator[bytes]:
+    for _ in range(size // 65536):
+        yield b"[" * 65536
+
+
+def peak_of_failure(
+    chunks: Iterator[bytes], extension: str, expected: type[PermanentError]
+) -> tuple[int, str]:
+    stream = GeneratedStream(chunks)
+    tracemalloc.start()
+    try:
+        with pytest.raises(expected) as raised:
+            data.process(cast(BinaryIO, stream), size=0, extension=extension, settings=settings())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak, str(raised.value)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("generator", "extension", "expected"),
+    [
+        (one_json_string, ".json", TooLarge),
+        (json_lines_without_a_newline, ".jsonl", TooLarge),
+        (unclosed_nesting, ".json", InvalidJson),
+    ],
+    ids=["json-string", "json-lines-one-line", "unclosed-nesting"],
+)
+def test_a_json_value_over_the_bound_is_never_held(
+    generator: Callable[[int], Iterator[bytes]],
+    extension: str,
+    expected: type[PermanentError],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A smaller bound than the default, so that 2 MB is well over it.
+    monkeypatch.setattr(json_profile, "MAX_VALUE_CHARS", 256 * 1024)
+    small_peak, small_message = peak_of_failure(generator(2 * MB), extension, expected)
+    large_peak, large_message = peak_of_failure(generator(20 * MB), extension, expected)
+
+    if expected is TooLarge:
+        assert small_message == large_message
+        assert "longer than 262144 characters" in small_message
+    else:
+        assert "unclosed arrays or objects" in large_message
+    assert large_peak < small_peak * 1.1
+    assert large_peak < 3 * MB
