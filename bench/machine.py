@@ -7,7 +7,16 @@ import os
 import platform
 from typing import Any
 
-LIBRARIES = ("pillow", "pypdf", "boto3", "moto", "aws-lambda-powertools", "pandas")
+LIBRARIES = (
+    "pillow",
+    "pypdfium2",
+    "pypdf",
+    "chardet",
+    "boto3",
+    "moto",
+    "aws-lambda-powertools",
+    "pandas",
+)
 
 
 def _cpu() -> str:

@@ -19,7 +19,7 @@ class Category(StrEnum):
 class ArtefactName(StrEnum):
     """The names in a record's derived map, as GET /files/{file_id}/download?artefact= takes."""
 
-    THUMBNAIL = "thumbnail"  # images: derived/<id>/thumbnail.jpg
+    THUMBNAIL = "thumbnail"  # images and PDFs (page 1): derived/<id>/thumbnail.jpg
     TEXT = "text"  # PDFs: derived/<id>/text.txt
 
 
@@ -60,16 +60,31 @@ def is_file_id(value: str) -> bool:
     return FILE_ID_PATTERN.fullmatch(value) is not None
 
 
-def file_id_for_key(bucket: str, key: str, upload_prefix: str = "uploads/") -> str:
-    """The record id for an object key.
+def issued_file_id(key: str, upload_prefix: str = "uploads/") -> str | None:
+    """The <id> of a key shaped like the ones ``POST /files`` issues (``uploads/<id>/<name>``).
 
-    Keys made by ``POST /files`` carry their id (``uploads/<id>/<name>``); any
-    other key gets a hash of bucket and key, so it always maps to one record.
+    Only a candidate: anyone allowed to write to the bucket can put other objects
+    under the same folder, and only the key the API recorded is that file's.
     """
-    rest = key[len(upload_prefix) :] if key.startswith(upload_prefix) else key
-    first, sep, name = rest.partition("/")
-    if sep and name and is_file_id(first):
-        return first
+    if not key.startswith(upload_prefix):
+        return None
+    first, sep, name = key[len(upload_prefix) :].partition("/")
+    return first if sep and name and is_file_id(first) else None
+
+
+def file_id_for_key(
+    bucket: str, key: str, upload_prefix: str = "uploads/", recorded_key: str | None = None
+) -> str:
+    """The record id of an object key: a key's record is its own.
+
+    recorded_key: the key the record of ``issued_file_id(key)`` holds, if that record
+    exists. A key ``POST /files`` issued is the key of its PENDING record, and keeps
+    the id the API returned. Any other key, another object under the same
+    ``uploads/<id>/`` included, gets a hash of bucket and key.
+    """
+    candidate = issued_file_id(key, upload_prefix)
+    if candidate is not None and recorded_key == key:
+        return candidate
     return hashlib.sha256(f"{bucket}/{key}".encode()).hexdigest()[:32]
 
 

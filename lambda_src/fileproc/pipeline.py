@@ -76,6 +76,7 @@ from fileproc.keys import (
     derived_key,
     extension,
     file_id_for_key,
+    issued_file_id,
 )
 from fileproc.observability import logger, metrics, tracer
 from fileproc.processors.base import Extraction, Processor
@@ -271,8 +272,8 @@ def handle_record(
         logger.info("Key outside the upload prefix: skipped", extra={"key": key})
         observability.count(observability.EVENTS_SKIPPED)
         return Outcome.SKIPPED
-    file_id = file_id_for_key(event.bucket, key, settings.upload_prefix)
     records = Records(clients.dynamodb, settings.table_name)
+    file_id = record_id(records, event.bucket, key, settings.upload_prefix)
     file_category = category_for(key) or category
     with logger.append_context_keys(
         file_id=file_id, key=key, event_name=event.event_name, s3_request_id=event.request_id
@@ -319,6 +320,20 @@ def handle_record(
                 logger.exception("Error: the message will be redelivered")
             observability.count(observability.MESSAGES_RETRIED)
             raise
+
+
+def record_id(records: Records, bucket: str, key: str, upload_prefix: str) -> str:
+    """The id of the key's record (keys.file_id_for_key): the id in a key the API
+    issued only while that id's record holds exactly this key.
+
+    The API writes the PENDING record before it hands out the upload form, so the
+    record is there before any event of the key; no other writer gives a record
+    the API's id, so the answer does not change between a key's events.
+    """
+    candidate = issued_file_id(key, upload_prefix)
+    recorded = records.get(candidate) if candidate is not None else None
+    recorded_key = recorded.get("key") if recorded is not None else None
+    return file_id_for_key(bucket, key, upload_prefix, recorded_key)
 
 
 def _delete(records: Records, event: S3EventRecord, file_id: str, category: Category) -> Outcome:

@@ -86,7 +86,10 @@ locals {
       properties = {
         filename     = { type = "string", minLength = 1, maxLength = 255 }
         content_type = { type = "string", minLength = 1, maxLength = 255 }
-        size         = { type = "integer", minimum = 1 }
+        # A number that is a multiple of 1, not "integer": draft 4 calls 12.0 a
+        # number only, the API (OpenAPI 3.1) takes it as the integer 12. At most
+        # 5 GiB, what S3 stores in one POST (models.MAX_UPLOAD_BYTES).
+        size = { type = "number", multipleOf = 1, minimum = 1, maximum = 5368709120 }
       }
       additionalProperties = false
     })

@@ -111,6 +111,9 @@ def check_report(record: dict[str, Any]) -> None:
     assert meta["preview"].startswith("Quarterly report")
     assert meta["text_pages"] == 2
     assert record["derived"]["text"] == f"derived/{record['file_id']}/text.txt"
+    # Page 1 drawn as the images' thumbnails are sized (a US-letter page).
+    assert record["derived"]["thumbnail"] == f"derived/{record['file_id']}/thumbnail.jpg"
+    assert (meta["thumbnail"]["width"], meta["thumbnail"]["height"]) == (198, 256)
 
 
 def check_notes(record: dict[str, Any]) -> None:

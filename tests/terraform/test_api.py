@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import re
 
+import jsonschema
 import pytest
 from tfplan import Plan
 
 from fileproc.api.errors import ApiError, BadRequest, NotFound, UnsupportedMediaType
+from fileproc.api.models import MAX_UPLOAD_BYTES
 
 pytestmark = pytest.mark.terraform
 
@@ -71,7 +73,18 @@ def test_methods_need_an_api_key_and_validate_their_input(dev: Plan) -> None:
 def test_create_file_body_model_matches_the_api(dev: Plan) -> None:
     schema = json.loads(dev.one("aws_api_gateway_model").values["schema"])
     assert schema["required"] == ["filename", "content_type", "size"]
-    assert schema["properties"]["size"] == {"type": "integer", "minimum": 1}
+    assert schema["properties"]["size"] == {
+        "type": "number",
+        "multipleOf": 1,
+        "minimum": 1,
+        "maximum": MAX_UPLOAD_BYTES,
+    }
+    # Draft 4, as API Gateway validates: 12.0 passes as the API takes it, 12.5 does not.
+    validator = jsonschema.Draft4Validator(schema["properties"]["size"])
+    assert validator.is_valid(12.0)
+    assert validator.is_valid(MAX_UPLOAD_BYTES)
+    assert not validator.is_valid(12.5)
+    assert not validator.is_valid(MAX_UPLOAD_BYTES + 1)
     assert schema["additionalProperties"] is False
 
 

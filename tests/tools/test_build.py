@@ -631,7 +631,7 @@ def test_read_requirements_rejects_anything_but_exact_pins(
 
 def test_real_requirements_are_a_valid_set_of_pins() -> None:
     names = {pin.name for pin in build.read_requirements(build.REQUIREMENTS)}
-    assert {"aws-lambda-powertools", "pillow", "pypdf", "charset-normalizer"} <= names
+    assert {"aws-lambda-powertools", "pillow", "pypdfium2", "chardet"} <= names
 
 
 # --- layer (local wheels, real pip) -----------------------------------------------------------
@@ -798,9 +798,7 @@ def test_real_layer_is_for_the_target_platform(architecture: str, tmp_path: Path
     with zipfile.ZipFile(path) as zf:
         assert elf_machine(zf.read(imaging)) == build.ELF_MACHINE[target.machine]
     top_level = {name.split("/")[1] for name in names if name.count("/") > 1}
-    assert {"PIL", "pypdf", "charset_normalizer", "aws_lambda_powertools", "aws_xray_sdk"} <= (
-        top_level
-    )
+    assert {"PIL", "pypdfium2", "chardet", "aws_lambda_powertools", "aws_xray_sdk"} <= (top_level)
     assert not top_level & {"boto3", "botocore", "s3transfer"}
     assert path.stat().st_size <= build.MAX_DIRECT_UPLOAD_BYTES
 

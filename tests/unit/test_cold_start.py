@@ -52,7 +52,7 @@ print(json.dumps({
 def test_a_handler_loads_without_garbage_collection_and_freezes_what_it_made(role: str) -> None:
     """Everything the import makes lives as long as the container: no collection runs
     during it (without the pause, about a hundred do), and later ones skip it."""
-    pytest.importorskip({"image": "PIL", "document": "pypdf"}.get(role, "fileproc"))
+    pytest.importorskip({"image": "PIL", "document": "pypdfium2"}.get(role, "fileproc"))
     result = subprocess.run(
         [sys.executable, "-c", GC_PROBE, f"fileproc.handlers.{role}"],
         capture_output=True,
@@ -92,7 +92,7 @@ print(json.dumps({"failure": failure, "enabled": gc.isenabled(), "frozen": gc.ge
 def test_a_handler_that_fails_to_load_leaves_the_collector_on(role: str) -> None:
     """A missing variable fails the import (ConfigError): the process goes on (a test
     run, a sandbox worker, Lambda's next init) with its garbage collector running."""
-    pytest.importorskip({"image": "PIL", "document": "pypdf"}.get(role, "fileproc"))
+    pytest.importorskip({"image": "PIL", "document": "pypdfium2"}.get(role, "fileproc"))
     env = {name: value for name, value in os.environ.items() if name != "TABLE_NAME"}
     result = subprocess.run(
         [sys.executable, "-c", FAILED_IMPORT_PROBE, f"fileproc.handlers.{role}"],

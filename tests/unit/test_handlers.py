@@ -325,8 +325,9 @@ def test_image_handler_end_to_end(
     from PIL import Image
 
     module = handler_module("image")
-    file_id = "0123456789abcdef0123456789abcdef"
-    key = f"uploads/{file_id}/Red Square.PNG"
+    # Written straight to the bucket (the API would have recorded the key first).
+    key = "uploads/0123456789abcdef0123456789abcdef/Red Square.PNG"
+    file_id = file_id_for_key(aws.bucket, key)
     record = uploads.put(key, png_bytes(640, 480), "image/png")
     message = sqs_message(notification(record))
     assert module.handler(sqs_event(message), lambda_context) == {"batchItemFailures": []}
@@ -445,14 +446,15 @@ def test_notifications_from_moto_s3_through_sqs(
 
 
 def test_handler_modules_import_only_their_own_processor() -> None:
-    """Cold start: the image function must not pay for pypdf, nor documents for Pillow."""
+    """Cold start: the image function must not pay for PDFium, nor documents for Pillow."""
     import subprocess
     import sys
 
     handler_module("image")
     code = (
         "import sys, fileproc.handlers.image; "
-        "print(','.join(m for m in ('pypdf', 'fileproc.processors.document') if m in sys.modules))"
+        "print(','.join(m for m in ('pypdfium2', 'fileproc.processors.document') "
+        "if m in sys.modules))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120

@@ -10,6 +10,7 @@ from fileproc.keys import (
     derived_key,
     file_id_for_key,
     is_file_id,
+    issued_file_id,
     new_file_id,
     sanitise_filename,
     upload_key,
@@ -43,7 +44,9 @@ def test_api_keys_carry_their_file_id() -> None:
     assert is_file_id(file_id)
     key = upload_key(file_id, "My Photo.JPG")
     assert key == f"uploads/{file_id}/My_Photo.JPG"
-    assert file_id_for_key("bucket", key) == file_id
+    assert issued_file_id(key) == file_id
+    # The id is the key's once the record of that id holds exactly this key.
+    assert file_id_for_key("bucket", key, recorded_key=key) == file_id
 
 
 def test_other_keys_get_a_stable_hash_id() -> None:
@@ -54,12 +57,30 @@ def test_other_keys_get_a_stable_hash_id() -> None:
     assert first != file_id_for_key("other-bucket", "uploads/camera/IMG_001.JPG")
 
 
+def test_another_key_under_an_api_folder_has_its_own_id() -> None:
+    # Written straight to the bucket next to an API upload: never the API file's record.
+    file_id = new_file_id()
+    issued = upload_key(file_id, "photo.jpg")
+    other = f"uploads/{file_id}/other.jpg"
+    assert issued_file_id(other) == file_id  # a candidate only
+    own = file_id_for_key("bucket", other, recorded_key=issued)
+    assert own != file_id
+    assert is_file_id(own)
+    assert own == file_id_for_key("bucket", other)
+    # No record under the folder's id (none was asked for): the key's own id too.
+    assert file_id_for_key("bucket", issued, recorded_key=None) != file_id
+
+
 def test_a_hex_folder_without_a_name_is_not_an_id() -> None:
     # "uploads/<32 hex>" alone (no name after it) is an ordinary key.
     folder = "ab" * 16
-    assert file_id_for_key("b", f"uploads/{folder}") != folder
-    assert file_id_for_key("b", f"uploads/{folder}/a.csv") == folder
-    assert file_id_for_key("b", f"uploads/{folder.upper()}/a.csv") != folder.upper()
+    assert issued_file_id(f"uploads/{folder}") is None
+    assert issued_file_id(f"uploads/{folder}/") is None
+    assert issued_file_id(f"uploads/{folder}/a.csv") == folder
+    assert issued_file_id(f"uploads/{folder.upper()}/a.csv") is None
+    assert issued_file_id(f"other/{folder}/a.csv") is None
+    key = f"uploads/{folder}"
+    assert file_id_for_key("b", key, recorded_key=key) != folder
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -17,10 +18,12 @@ from pipeline_events import Uploads, s3_test_event_body
 from pipeline_fakes import FakeProcessor, RaisingProcessor
 
 from fileproc.ai import SYSTEM_PROMPT
+from fileproc.api.store import FileStore
+from fileproc.api.uploads import UploadPlan, pending_record
 from fileproc.config import Settings
 from fileproc.errors import Corrupt
 from fileproc.events import parse_body
-from fileproc.keys import Category, file_id_for_key
+from fileproc.keys import Category, file_id_for_key, upload_key
 from fileproc.pipeline import Clients, Outcome, handle_message, handle_record, human_size
 from fileproc.processors import data
 from fileproc.processors.base import Processor
@@ -62,8 +65,24 @@ def run(settings: Settings, clients: Clients) -> Callable[..., Outcome]:
     return run
 
 
-def stored(aws: Aws, key: str) -> dict[str, Any] | None:
-    return Records(aws.dynamodb, aws.table).get(file_id_for_key(aws.bucket, key))
+def stored(aws: Aws, key: str, file_id: str | None = None) -> dict[str, Any] | None:
+    """The record of a key written straight to the bucket, or of the API's ``file_id``."""
+    return Records(aws.dynamodb, aws.table).get(file_id or file_id_for_key(aws.bucket, key))
+
+
+def requested(aws: Aws, settings: Settings, file_id: str, filename: str) -> str:
+    """POST /files's side: the PENDING record of an upload; returns the key it issued."""
+    plan = UploadPlan(
+        file_id=file_id,
+        key=upload_key(file_id, filename, settings.upload_prefix),
+        category=Category.IMAGE,
+        filename=filename,
+        content_type="image/png",
+        size=len(PNG),
+    )
+    item = pending_record(plan, aws.bucket, datetime.now(UTC), settings.upload_url_ttl_seconds)
+    FileStore(aws.dynamodb, aws.table).create(item)
+    return plan.key
 
 
 def body_of(aws: Aws, key: str) -> bytes:
@@ -76,15 +95,16 @@ def versions_under(aws: Aws, prefix: str) -> list[str]:
 
 
 def test_a_file_is_processed_into_its_record_and_artefacts(
-    aws: Aws, uploads: Uploads, run: Callable[..., Outcome]
+    aws: Aws, uploads: Uploads, run: Callable[..., Outcome], settings: Settings
 ) -> None:
-    key = f"uploads/{API_FILE_ID}/photo.png"
+    key = requested(aws, settings, API_FILE_ID, "photo.png")
     record = uploads.put(key, PNG, "image/png")
     process = FakeProcessor()
     assert run(record, process) is Outcome.PROCESSED
-    item = stored(aws, key)
+    item = stored(aws, key, API_FILE_ID)
     assert item is not None
     assert item["file_id"] == API_FILE_ID
+    assert (item["key"], item["filename"]) == (key, "photo.png")
     assert item["status"] == "PROCESSED"
     assert item["content_type"] == "image/png"
     assert item["version_id"] == record["s3"]["object"]["versionId"]
@@ -901,3 +921,53 @@ def test_events_of_other_buckets_use_their_own_bucket(
     assert run(record, FakeProcessor()) is Outcome.PROCESSED
     file_id = file_id_for_key("other-bucket", "uploads/a.png")
     assert aws.s3.head_object(Bucket="other-bucket", Key=f"derived/{file_id}/summary.txt")
+
+
+def test_another_object_under_an_api_upload_s_folder_has_its_own_record(
+    aws: Aws, uploads: Uploads, run: Callable[..., Outcome], settings: Settings
+) -> None:
+    # Written straight to the bucket next to an API upload: it took the API file's
+    # record over (keeping the first name), and deleting the first object then said
+    # DELETED for both. Each key now has its own record, in any order of events.
+    issued = requested(aws, settings, API_FILE_ID, "photo.png")
+    other = f"uploads/{API_FILE_ID}/other.png"
+    assert run(uploads.put(issued, PNG, "image/png"), FakeProcessor()) is Outcome.PROCESSED
+    assert run(uploads.put(other, PNG + b"other", "image/png"), FakeProcessor()) is (
+        Outcome.PROCESSED
+    )
+
+    first, second = stored(aws, issued, API_FILE_ID), stored(aws, other)
+    assert first is not None
+    assert second is not None
+    assert second["file_id"] not in (API_FILE_ID, None)
+    assert (first["key"], first["filename"], first["size"]) == (issued, "photo.png", len(PNG))
+    assert (second["key"], second["filename"]) == (other, "other.png")
+    assert second["size"] == len(PNG) + len(b"other")
+    assert first["derived"] == {"summary": f"derived/{API_FILE_ID}/summary.txt"}
+    assert second["derived"] == {"summary": f"derived/{second['file_id']}/summary.txt"}
+
+    assert run(uploads.delete(issued), FakeProcessor()) is Outcome.DELETED
+    first, second = stored(aws, issued, API_FILE_ID), stored(aws, other)
+    assert first is not None
+    assert second is not None
+    assert (first["status"], second["status"]) == ("DELETED", "PROCESSED")
+
+    assert run(uploads.delete(other), FakeProcessor()) is Outcome.DELETED
+    second = stored(aws, other)
+    assert second is not None
+    assert second["status"] == "DELETED"
+
+
+def test_objects_under_a_hex_folder_the_api_never_issued_have_their_own_records(
+    aws: Aws, uploads: Uploads, run: Callable[..., Outcome]
+) -> None:
+    folder = "ab" * 16  # looks like a file id, but no upload was asked for
+    keys = [f"uploads/{folder}/a.png", f"uploads/{folder}/b.png"]
+    for key in keys:
+        assert run(uploads.put(key, PNG), FakeProcessor()) is Outcome.PROCESSED
+    assert run(uploads.delete(keys[0]), FakeProcessor()) is Outcome.DELETED
+
+    assert stored(aws, keys[0], folder) is None
+    records = [stored(aws, key) for key in keys]
+    assert [(r or {}).get("key") for r in records] == keys
+    assert [(r or {}).get("status") for r in records] == ["DELETED", "PROCESSED"]

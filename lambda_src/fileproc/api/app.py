@@ -8,7 +8,6 @@ client input reaches the 500 handler (it is there for real faults only).
 
 from __future__ import annotations
 
-import binascii
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -23,10 +22,7 @@ from aws_lambda_powertools.event_handler import (
     content_types,
 )
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestUnsupportedContentType,
-    RequestValidationError,
-)
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -38,7 +34,6 @@ from fileproc.api.errors import (
     BadRequest,
     Conflict,
     NotFound,
-    UnsupportedMediaType,
 )
 from fileproc.api.models import (
     DownloadLink,
@@ -54,6 +49,7 @@ from fileproc.api.presign import (
     presign_download,
     presign_upload,
 )
+from fileproc.api.request_body import JsonBodyValidation
 from fileproc.api.store import FileStore, listing_query
 from fileproc.api.uploads import pending_record, plan_upload
 from fileproc.api.views import record_view
@@ -77,7 +73,7 @@ RETRY_AFTER_SECONDS = 1
 _PATTERN_HINTS = {
     "file_id": "must be 32 lowercase hexadecimal characters",
     "filename": "must not contain control characters",
-    "content_type": "must be a media type such as image/jpeg",
+    "content_type": "must be a media type such as image/jpeg, without control characters",
 }
 
 
@@ -85,11 +81,17 @@ def _error_doc(description: str) -> OpenAPIResponse:
     return {"description": description, "content": {"application/json": {"model": ErrorResponse}}}
 
 
-# Answers any route may give: 403 and 429 come from API Gateway (API key, usage plan).
+# Answers any route may give. 403, 413, 429, 502 and 504 come from API Gateway (API key,
+# payload limit, usage plan, integration failures) in the same error shape
+# (modules/api/errors.tf); a route lists its own statuses after these, overriding one.
 _COMMON_ERRORS: dict[int, OpenAPIResponse] = {
-    403: _error_doc("Missing or unknown API key"),
-    429: _error_doc("Too many requests for this API key"),
+    403: _error_doc("Missing or unknown API key (forbidden)"),
+    413: _error_doc("The request is over API Gateway's 10 MB payload limit (request_too_large)"),
+    429: _error_doc("Too many requests, or the quota used up, for this API key"),
+    500: _error_doc("A fault of the service, not of the request (internal_error)"),
+    502: _error_doc("The function failed without answering (internal_error)"),
     503: _error_doc("A backing service is throttling; retry after Retry-After seconds"),
+    504: _error_doc("The function did not answer in time (gateway_timeout)"),
 }
 
 
@@ -142,10 +144,13 @@ class ApiResolver(APIGatewayRestResolver):
 
     def __init__(self, cors: CORSConfig, vary_origin: bool) -> None:
         super().__init__(cors=cors, enable_validation=True)
+        # In place of Powertools' own: takes JSON only, refused before parsing (request_body).
+        self._request_validation_middleware = JsonBodyValidation()
         self._vary_origin = vary_origin
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
-        response = super().resolve(event, context)
+        # A copy: JsonBodyValidation rewrites the body and Content-Type of the event it is given.
+        response = super().resolve(dict(event), context)
         if self._vary_origin:
             response.setdefault("multiValueHeaders", {}).setdefault("Vary", []).append("Origin")
         return response
@@ -184,9 +189,9 @@ def create_app(
         tags=["files"],
         operation_id="listFiles",
         responses={
+            **_COMMON_ERRORS,
             200: _ok_doc("A page of files", FileList),
             400: _error_doc("Invalid filter, limit or next_token"),
-            **_COMMON_ERRORS,
         },
     )
     def list_files(
@@ -219,10 +224,10 @@ def create_app(
         tags=["files"],
         operation_id="getFile",
         responses={
+            **_COMMON_ERRORS,
             200: _ok_doc("The file's record", FileRecord),
             400: _error_doc("file_id is not a file id"),
             404: _error_doc("No such file"),
-            **_COMMON_ERRORS,
         },
     )
     def get_file(
@@ -267,16 +272,16 @@ def create_app(
         "/files/<file_id>/download",
         summary="A short-lived download link",
         description="A presigned S3 GET of the file's recorded version, saved under its "
-        "original name; with artefact, of that derived file instead (thumbnail of an image: "
-        '"<name>.thumbnail.jpg"; text of a PDF: "<name>.txt").',
+        "original name; with artefact, of that derived file instead (thumbnail of an image "
+        'or of a PDF\'s first page: "<name>.thumbnail.jpg"; text of a PDF: "<name>.txt").',
         tags=["files"],
         operation_id="getDownloadLink",
         responses={
+            **_COMMON_ERRORS,
             200: _ok_doc("The presigned URL", DownloadLink),
             400: _error_doc("file_id is not a file id, or artefact is not an artefact name"),
             404: _error_doc("No such file, or the file has no such artefact"),
             409: _error_doc("The file was deleted, or has not been uploaded yet"),
-            **_COMMON_ERRORS,
         },
     )
     def download_file(
@@ -302,11 +307,14 @@ def create_app(
         operation_id="createUpload",
         status_code=HTTPStatus.CREATED,
         responses={
+            **_COMMON_ERRORS,
             201: _ok_doc("The upload form", UploadTicket),
             400: _error_doc("Invalid body, unsupported file type or mismatched content_type"),
-            413: _error_doc("The file is over its category's size limit"),
-            415: _error_doc("The request body is not JSON"),
-            **_COMMON_ERRORS,
+            413: _error_doc(
+                "The file is over its category's size limit (file_too_large), or the "
+                "request over API Gateway's 10 MB payload limit (request_too_large)"
+            ),
+            415: _error_doc("The request body is not application/json (UTF-8)"),
         },
     )
     def create_upload(request: UploadRequest) -> dict[str, Any]:
@@ -339,15 +347,6 @@ def create_app(
     @app.exception_handler(RequestValidationError)
     def on_invalid_request(exc: RequestValidationError) -> Response[str]:
         return error_response(400, "invalid_request", describe_validation(exc.errors()))
-
-    @app.exception_handler(RequestUnsupportedContentType)
-    def on_unsupported_content_type(exc: RequestUnsupportedContentType) -> Response[str]:
-        return on_api_error(UnsupportedMediaType("the request body must be application/json"))
-
-    # Raised while Powertools decodes a body API Gateway passed as base64 (binary media types).
-    @app.exception_handler([binascii.Error, UnicodeDecodeError])
-    def on_undecodable_body(exc: ValueError) -> Response[str]:
-        return error_response(400, "invalid_request", "request body is not UTF-8 JSON")
 
     # json.loads recurses once per nesting level: "[[[[...]]]]" is a client's doing.
     @app.exception_handler(RecursionError)

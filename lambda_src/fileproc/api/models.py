@@ -10,20 +10,35 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from fileproc.keys import Category
 from fileproc.records import Status
 
-# A media type with optional parameters ("text/plain; charset=utf-8"), RFC 9110 tokens only.
+# A media type with optional parameters ("text/plain; charset=utf-8") as RFC 9110 8.3.1
+# writes it: tokens, optional whitespace that is only space or tab (the upload form's
+# Content-Type header carries it as it is: a CR or LF would end the header), and
+# quoted strings of printable ASCII.
 _TCHARS = r"[A-Za-z0-9!#$&^_.+-]+"
-MEDIA_TYPE_PATTERN = rf'^{_TCHARS}/{_TCHARS}(\s*;\s*{_TCHARS}=({_TCHARS}|"[^"\\\x00-\x1f]*"))*$'
-# Control characters would end up in logs and in Content-Disposition.
-FILENAME_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+_OWS = r"[ \t]*"
+_QUOTED = r'"[ !#-\[\]-~]*"'
+MEDIA_TYPE_PATTERN = rf"^{_TCHARS}/{_TCHARS}({_OWS};{_OWS}{_TCHARS}=({_TCHARS}|{_QUOTED}))*$"
+# Control characters (C0, DEL, C1) would end up in logs and in Content-Disposition.
+FILENAME_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]+$"
+# The most a presigned POST can store: S3 takes up to 5 GiB in one request.
+MAX_UPLOAD_BYTES = 5 * 1024**3
+
+
+def _integral_number(value: Any) -> Any:
+    """12.0 is the integer 12 in JSON Schema (and OpenAPI 3.1); 12.5 stays a float and fails."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 class UploadRequest(BaseModel):
-    """The file to upload. Types are strict: a size of "12" or 12.0 is rejected."""
+    """The file to upload. Types are strict: a size of "12", 12.5 or true is rejected (12.0
+    is the integer 12)."""
 
     model_config = ConfigDict(strict=True, extra="forbid")
 
@@ -51,10 +66,13 @@ class UploadRequest(BaseModel):
         int,
         Field(
             ge=1,
+            le=MAX_UPLOAD_BYTES,
             description="Exact size of the file in bytes; the presigned POST accepts only "
-            "this size and the category's limit applies (413 above it).",
+            "this size and the category's limit applies (413 above it). At most 5 GiB, "
+            "what S3 stores in one request.",
             examples=[482113],
         ),
+        BeforeValidator(_integral_number),
     ]
 
 

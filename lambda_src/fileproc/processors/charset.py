@@ -1,31 +1,53 @@
 """The text encoding of a file, decided from a sample of its first bytes.
 
-A byte-order mark decides at once; valid UTF-8 is taken as UTF-8 (a legacy
-8-bit text almost never is, and checking is far cheaper than statistics);
-anything else goes to charset-normalizer, which also says when the bytes are
-not text at all.
+Text without binary signatures is text: only a known format's magic number
+(``sniff``) or a share of control characters (NUL included) that no text has,
+unless it is UTF-16/32, make a file binary; a few stray NULs do not.
+Everything else gets an encoding, the best guess with its confidence, and is
+decoded with replacement characters where the guess is wrong, never refused.
+
+The guess: a byte-order mark decides at once; valid UTF-8 is taken as UTF-8 (a
+legacy 8-bit text almost never is, and checking is far cheaper than
+statistics); anything else goes to chardet (7.x: language models for the
+legacy code pages of Europe, Asia and the mainframes), imported only then.
+Its candidates are re-ranked by plainly visible faults: a decoding that puts
+punctuation, a control character or a letter of another script inside a word
+("ľlu»oučký" for Czech ISO-8859-2 read as Windows-1250, "Perchи" for Italian
+read as Windows-1251) loses to one that does not; among equals chardet's order
+stands. The short samples where that decides are where statistical models are
+weakest. (chardet's import and first call, which loads its models, take about
+0.1 s: only a file that is neither UTF-8 nor marked by a BOM pays it.)
 """
 
 from __future__ import annotations
 
 import codecs
-
-import charset_normalizer
+import itertools
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
 
 # What the text processors read before deciding: the detectors need a few
 # kilobytes of real text, and the sample is held in memory once.
 SAMPLE_BYTES = 64 * 1024
-WESTERN = "cp1252"
-# The legacy encodings still met in uploads. charset-normalizer weighs about a
-# hundred code pages alike, and on a short sample an obsolete one can win (a
-# French CSV read as cp775, Russian KOI8-R as Shift JIS); the UTF-16/32 names
-# let it find BOM-less UTF-16/32.
-CANDIDATES = (
-    "cp1252", "latin_1", "iso8859_15", "cp1250", "iso8859_2", "cp1251", "koi8_r", "koi8_u",
-    "iso8859_5", "cp1253", "iso8859_7", "cp1254", "iso8859_9", "cp1255", "cp1256", "cp1257",
-    "cp1258", "cp874", "tis_620", "shift_jis", "cp932", "euc_jp", "gb18030", "big5", "euc_kr",
-    "cp949", "mac_roman", "utf_16", "utf_16_le", "utf_16_be", "utf_32", "utf_32_le", "utf_32_be",
-)  # fmt: skip
+# C0 controls that text does not use, NUL among them: not TAB LF VT FF CR, BS
+# (overstrike in manual pages), SUB (DOS end of file) or ESC (ISO-2022, colours).
+_CONTROLS = bytes([*range(0x00, 0x08), *range(0x0E, 0x1A), *range(0x1C, 0x20)])
+_NOT_CONTROLS = bytes(byte for byte in range(256) if byte not in _CONTROLS)
+# A larger share of such bytes is binary data (random bytes have about 10 %).
+MAX_CONTROL_SHARE = 0.05
+# Non-ASCII characters whose neighbours are looked at when re-ranking: enough
+# to tell decodings apart, few enough to stay a small part of the decision.
+PLAUSIBILITY_CHARS = 2000
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+# Punctuation at home between two letters: apostrophes, hyphens, Catalan's "l·l".
+_IN_WORD_PUNCTUATION = frozenset("\u2019\u2018\u2010\u2011\u2013\u2014\u00b7")
+# Scripts written without spaces between them in one word (Japanese mixes all
+# of these) count as one.
+_EAST_ASIAN = frozenset(
+    {"CJK", "HIRAGANA", "KATAKANA", "HANGUL", "HALFWIDTH", "FULLWIDTH", "IDEOGRAPHIC"}
+)
 
 # Text may hold a few stray NUL bytes (a field a tool wrote from an unset
 # buffer, padding left by an interrupted write); csv.reader and editors read
@@ -45,6 +67,45 @@ _BOMS = (
 )
 
 
+@dataclass(frozen=True)
+class Guess:
+    encoding: str  # a Python codec name: "utf-8", "cp1252", "iso8859-2", "cp037"...
+    confidence: float  # 0..1: 1.0 for a byte-order mark or valid UTF-8, chardet's otherwise
+
+
+def detect(sample: bytes, *, complete: bool) -> str | None:
+    """Python codec name for a text that starts with ``sample``; None if it is binary."""
+    found = guess(sample, complete=complete)
+    return found.encoding if found else None
+
+
+def guess(sample: bytes, *, complete: bool) -> Guess | None:
+    """The encoding of a text that starts with ``sample`` and how sure that is; None
+    if ``sample`` has a binary signature.
+
+    complete: ``sample`` is the whole file, so a truncated character at its end
+    is an error rather than the sample's cut.
+    """
+    for bom, name in _BOMS:
+        if sample.startswith(bom):
+            return Guess(name, 1.0)
+    if b"\x1b$" in sample:
+        # An ISO-2022 designation of a multi-byte set (ISO-2022-JP mail): 7-bit
+        # text that UTF-8 would decode as escape codes and Latin letters.
+        return _legacy(sample)
+    if b"\x00" in sample:
+        # BOM-less UTF-16/32, whose every other (or three in four) byte is NUL
+        # in most scripts; or binary data; or text with a few stray NULs.
+        wide = _wide_unicode(sample)
+        if wide is not None:
+            return wide
+    if len(sample.translate(None, _NOT_CONTROLS)) > MAX_CONTROL_SHARE * len(sample):
+        return None
+    if _is_utf8(sample, complete):
+        return Guess("utf-8", 1.0)
+    return _legacy(sample)
+
+
 def _is_utf8(sample: bytes, complete: bool) -> bool:
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
@@ -55,42 +116,79 @@ def _is_utf8(sample: bytes, complete: bool) -> bool:
     return True
 
 
-def detect(sample: bytes, *, complete: bool) -> str | None:
-    """Python codec name for a text that starts with ``sample``; None if it is not text.
+def _wide_unicode(sample: bytes) -> Guess | None:
+    import chardet
 
-    complete: ``sample`` is the whole file, so a truncated character at its end
-    is an error rather than the sample's cut.
-    """
-    for bom, name in _BOMS:
-        if sample.startswith(bom):
-            return name
-    # NUL bytes are valid UTF-8 but mean binary data or BOM-less UTF-16/32,
-    # which charset-normalizer tells apart.
-    if b"\x00" not in sample and _is_utf8(sample, complete):
-        return "utf-8"
-    matches = charset_normalizer.from_bytes(sample, cp_isolation=list(CANDIDATES))
-    best = matches.best()
-    if best is None:
+    found = chardet.detect(sample, compat_names=False)
+    name = found["encoding"]
+    if name is None or not name.startswith(("utf_16", "utf_32", "utf-16", "utf-32")):
         return None
-    # On short Western texts several code pages decode equally well and the
-    # first by name wins (cp1250); Windows-1252 is by far the most common.
-    tied = (
-        match
-        for match in matches
-        if match.encoding == WESTERN
-        and (match.chaos, match.coherence) == (best.chaos, best.coherence)
+    return Guess(codecs.lookup(name).name, round(float(found["confidence"]), 3))
+
+
+def _legacy(sample: bytes) -> Guess:
+    """chardet's candidates, the first of the most plausible decodings."""
+    import chardet
+
+    candidates = chardet.detect_all(
+        sample, ignore_threshold=True, compat_names=False, prefer_superset=False
     )
-    if WESTERN in best.could_be_from_charset or next(tied, None):
-        return WESTERN
-    name = codecs.lookup(best.encoding).name
-    # An ASCII sample may be followed by UTF-8: decode as the superset.
-    return "utf-8" if name == "ascii" else name
+    best: tuple[int, Guess] | None = None
+    for candidate in candidates:
+        name = candidate["encoding"]
+        try:
+            codec = codecs.lookup(name).name if name else None
+        except LookupError:
+            codec = None
+        if codec is None or codec in ("ascii", "utf-8"):
+            continue
+        faults = _faults(sample.decode(codec, errors="replace"))
+        if best is None or faults < best[0]:
+            best = faults, Guess(codec, round(float(candidate["confidence"]), 3))
+        if faults == 0:
+            break
+    # Nothing chardet offers decodes: Windows-1252 is the most common legacy text.
+    return best[1] if best else Guess("cp1252", 0.0)
+
+
+def _faults(text: str) -> int:
+    """Places where a non-ASCII character is a symbol, a replacement or a control next
+    to a letter, or a letter next to a letter of another script."""
+    faults = 0
+    for found in itertools.islice(_NON_ASCII.finditer(text), PLAUSIBILITY_CHARS):
+        index, character = found.start(), found.group()
+        before, after = text[index - 1 : index], text[index + 1 : index + 2]
+        faults += sum(_clash(character, neighbour) for neighbour in (before, after) if neighbour)
+        if (
+            unicodedata.category(character)[0] == "P"
+            and character not in _IN_WORD_PUNCTUATION
+            and before.isalpha()
+            and after.isalpha()
+            and "EAST ASIAN" not in (_script(before), _script(after))  # no spaces there
+        ):
+            faults += 1  # "»" in "ľlu»oučký"
+    return faults
+
+
+def _clash(character: str, neighbour: str) -> bool:
+    if not neighbour.isalpha():
+        return False
+    if not character.isalpha():
+        # A control or an undecodable byte glued to a letter. (Not symbols: "°C"
+        # and "Acme™" are right in Windows-1252.)
+        return unicodedata.category(character)[0] == "C" or character == "\ufffd"
+    return _script(character) != _script(neighbour)
+
+
+@cache
+def _script(letter: str) -> str:
+    word = unicodedata.name(letter, "UNKNOWN").split(" ", 1)[0]
+    return "EAST ASIAN" if word in _EAST_ASIAN else word
 
 
 def detect_with_stray_nuls(sample: bytes, *, complete: bool) -> str | None:
     """``detect`` for a text that may hold a few NUL bytes: a sample with at most one per
-    MAX_NUL_RATIO bytes is judged without them (with them, charset-normalizer calls it
-    binary, or a multi-byte Asian code page)."""
+    MAX_NUL_RATIO bytes is judged without them (with them, a UTF-8 text is not UTF-8)."""
     nuls = sample.count(b"\x00")
     if nuls and nuls * MAX_NUL_RATIO <= len(sample):
         sample = sample.replace(b"\x00", b"")

@@ -12,7 +12,7 @@ from fileproc.processors.base import Extraction
 
 def process(stream: BinaryIO, *, size: int, extension: str, settings: Settings) -> Extraction:
     if extension == ".pdf":
-        # pypdf (and the cryptography it loads) takes a large part of a cold start:
+        # pypdfium2 (which loads the PDFium library) is a large part of a cold start:
         # imported by the first PDF, so a function that reads text files never pays it.
         from fileproc.processors import pdf
 

@@ -1,12 +1,15 @@
 """Plain text (.txt): encoding, line, word and character counts, and a preview.
 
 Metadata: ``format`` "TXT", ``encoding`` (Python codec name: "utf-8",
-"utf-8-sig", "utf-16", "cp1252"...), ``lines``, ``words``, ``characters``
+"utf-8-sig", "utf-16", "cp1252", "iso8859-2", "cp037"...: the best guess),
+``encoding_confidence`` (0..1; 1.0 for a byte-order mark or valid UTF-8),
+``lines``, ``words``, ``characters``
 (decoded characters; a CRLF counts as one) and ``preview``. The text is read
 as a stream, and only what is needed is kept: the preview's characters, and,
 when the AI summary is on, the first BEDROCK_MAX_INPUT_CHARS characters (the
 model's input, as ``Extraction.text``). A text file has no text artefact: it is
-its own text.
+its own text. Text without binary signatures (see ``charset``) is text: bytes
+the guessed encoding cannot decode become U+FFFD, never a refusal.
 """
 
 from __future__ import annotations
@@ -28,13 +31,13 @@ READ_CHARS = 64 * 1024
 def process(stream: BinaryIO, *, settings: Settings) -> Extraction:
     head = read_head(stream, charset.SAMPLE_BYTES)
     sniff.check(head, ".txt")
-    encoding = charset.detect(head, complete=len(head) < charset.SAMPLE_BYTES)
-    if encoding is None:
+    guess = charset.guess(head, complete=len(head) < charset.SAMPLE_BYTES)
+    if guess is None:
         raise ContentMismatch(
             "content does not match extension: the .txt file holds binary data, not text"
         )
     # errors="replace": a stray byte past the sample costs one character, not the file.
-    text = io.TextIOWrapper(rejoined(head, stream), encoding=encoding, errors="replace")
+    text = io.TextIOWrapper(rejoined(head, stream), encoding=guess.encoding, errors="replace")
     counter = TextCounter()
     start = PreviewBuilder(settings.preview_chars)
     summary_input: list[str] = []
@@ -47,7 +50,8 @@ def process(stream: BinaryIO, *, settings: Settings) -> Extraction:
             room -= len(summary_input[-1])
     metadata = {
         "format": "TXT",
-        "encoding": encoding,
+        "encoding": guess.encoding,
+        "encoding_confidence": guess.confidence,
         "lines": counter.lines,
         "words": counter.words,
         "characters": counter.characters,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 
@@ -224,3 +225,83 @@ def test_no_client_input_reaches_a_5xx(api, value):
         reply = call(api.app, event)
         assert reply.status < 500, (event["httpMethod"], event["path"], event["body"], reply.body)
         assert set(reply.body) == {"error"} or reply.status in (200, 201)
+
+
+CONTENT_TYPES = [
+    None,
+    "",
+    "application/json",
+    "Application/JSON; Charset=UTF-8",
+    "application/json; charset=utf-16",
+    "application/json; charset",
+    "application/json;;;",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+    "multipart/form-data; boundary=",
+    'multipart/form-data; boundary=""',
+    "multipart/form-data; boundary=x",
+    "multipart/form-data; boundary=漢字",
+    "text/plain",
+    "*/*",
+    ";",
+    "漢字/json",
+    "application/json\r\nX-Injected: 1",
+]
+VALID_BODY = json.dumps({"filename": "a.txt", "content_type": "text/plain", "size": 1})
+BODIES = [
+    None,
+    "",
+    VALID_BODY,
+    "filename=a.txt&content_type=text/plain&size=1",
+    "filename=%FF%FE&size=1&size=2",
+    '--x\r\nContent-Disposition: form-data; name="size"\r\n\r\n1\r\n--x--',
+    '--x\r\nContent-Disposition: form-data; name="filename"\r\n\r\n漢字.txt\r\n--x--',
+    '{"filename": "漢字.txt", "content_type": "text/plain", "size": 1}',
+    '{"filename": "\\ud800.txt", "content_type": "text/plain", "size": 1}',
+    "\ufeff" + VALID_BODY,
+    "\ud800",
+]
+# What API Gateway passes for its binary media types: base64 of any bytes.
+RAW_BODIES = [
+    VALID_BODY.encode(),
+    VALID_BODY.encode("utf-16"),
+    b"\xff\xfe\xfd",
+    b'{"filename": "\xe9.txt", "content_type": "text/plain", "size": 1}',  # Latin-1
+    b"--x\r\n\r\n\x80\x81--x--",
+    b"",
+]
+NOT_BASE64 = ["!!!", "ZXlK\u00e9", "=", "\ud800"]
+
+
+def body_event(method, body, content_type, is_base64=False):
+    event = rest_event(method, "/files", body=body)
+    for headers in (event["headers"], event["multiValueHeaders"]):
+        headers.pop("Content-Type", None)
+    if content_type is not None:
+        event["headers"]["Content-Type"] = content_type
+        event["multiValueHeaders"]["Content-Type"] = [content_type]
+    event["isBase64Encoded"] = is_base64
+    return event
+
+
+def body_events():
+    for content_type in CONTENT_TYPES:
+        for body in BODIES:
+            yield body_event("POST", body, content_type)
+        for raw in RAW_BODIES:
+            yield body_event("POST", base64.b64encode(raw).decode(), content_type, True)
+        for text in NOT_BASE64:
+            yield body_event("POST", text, content_type, True)
+        # A body on a route that takes none is not read.
+        yield body_event("GET", BODIES[5], content_type)
+
+
+def test_no_content_type_body_or_encoding_reaches_a_5xx(api):
+    answered = set()
+    for event in body_events():
+        reply = call(api.app, event)
+        assert reply.status < 500, (event["headers"], event["body"], reply.body)
+        assert set(reply.body) == {"error"} or reply.status in (200, 201), reply.body
+        answered.add(reply.status)
+    # Every outcome is reached: the inputs are not all refused the same way.
+    assert answered == {200, 201, 400, 415}

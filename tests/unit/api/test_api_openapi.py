@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -57,12 +58,13 @@ def test_document_requires_the_api_key_and_documents_errors():
         for operation in operations.values():
             responses = operation["responses"]
             assert "422" not in responses
-            assert {"400", "403", "429", "503"} <= set(responses)
+            # The function's, API Gateway's (modules/api/errors.tf) and the integration's.
+            assert {"400", "403", "413", "429", "500", "502", "503", "504"} <= set(responses)
             for code, response in responses.items():
                 if code.startswith(("4", "5")):
                     schema = response["content"]["application/json"]["schema"]
                     assert schema == {"$ref": "#/components/schemas/ErrorResponse"}
-    assert document["paths"]["/files"]["post"]["responses"].keys() >= {"201", "413"}
+    assert document["paths"]["/files"]["post"]["responses"].keys() >= {"201", "413", "415"}
     assert "409" in document["paths"]["/files/{file_id}/download"]["get"]["responses"]
 
 
@@ -96,3 +98,17 @@ def test_generating_needs_no_aws_settings_or_credentials():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout == render()
+
+
+def test_the_upload_request_declares_every_bound_the_api_enforces():
+    schema = json.loads(render())["components"]["schemas"]["UploadRequest"]
+    properties = schema["properties"]
+
+    assert (properties["size"]["minimum"], properties["size"]["maximum"]) == (1, 5 * 1024**3)
+    assert properties["filename"]["maxLength"] == properties["content_type"]["maxLength"] == 255
+    assert schema["additionalProperties"] is False
+    # Header-bound fields: no control characters, CR and LF above all.
+    for name in ("filename", "content_type"):
+        pattern = re.compile(properties[name]["pattern"])
+        assert not pattern.search("text/plain\r\nX: 1")
+        assert not pattern.search("text/plain\x85")

@@ -246,10 +246,69 @@ def test_a_file_over_its_category_limit_is_413_with_the_limit(make_api):
     assert document.status == 201
 
 
-def test_a_huge_size_is_413(api):
-    reply = api.post("/files", body=upload_body(size=10**30))
+def test_a_size_over_what_s3_stores_in_one_post_is_400_with_the_bound(make_api):
+    # Even where a category's limit is set higher: the presigned POST could not carry it.
+    api = make_api(max_data_bytes=10 * 1024**4)
 
-    assert reply.status == 413
+    for size in (5 * 1024**3 + 1, 10**30):
+        reply = api.post(
+            "/files", body=upload_body(filename="a.csv", content_type="text/csv", size=size)
+        )
+
+        assert reply.status == 400
+        assert "field size: Input should be less than or equal to 5368709120" in (
+            reply.error_message
+        )
+    at_bound = api.post(
+        "/files", body=upload_body(filename="a.csv", content_type="text/csv", size=5 * 1024**3)
+    )
+    assert at_bound.status == 201
+
+
+def test_an_integral_float_size_is_that_integer(api):
+    # JSON Schema (OpenAPI 3.1) counts 12.0 as an integer; a JSON client may well send it.
+    reply = api.post("/files", body=upload_body(size=float(len(JPEG))))
+
+    assert reply.status == 201, reply.body
+    item = stored(api, reply.body["file_id"])
+    assert item["size"] == len(JPEG)
+    assert ["content-length-range", len(JPEG), len(JPEG)] in policy_of(
+        reply.body["upload"]["fields"]
+    )["conditions"]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "image/jpeg\r\nX-Amz-Meta-Injected: 1",
+        "image/jpeg\n",
+        "image/jpeg;\rcharset=x",
+        "image/jpeg;\x0bcharset=x",
+        "image/jpeg;\u2028charset=x",
+        'image/jpeg; name="a\x7fb"',
+        'image/jpeg; name="caf\u00e9"',
+        'image/jpeg; name="a\tb\r\n"',
+        "image/jpeg\x00",
+    ],
+)
+def test_control_characters_in_content_type_are_400(api, content_type):
+    # The upload form's Content-Type header carries it as it is: no header can hold a CR or LF.
+    reply = api.post("/files", body=upload_body(content_type=content_type))
+
+    assert reply.status == 400
+    assert reply.error_message == (
+        "field content_type: must be a media type such as image/jpeg, without control characters"
+    )
+    assert table_is_empty(api)
+
+
+@pytest.mark.parametrize("filename", ["a\x85b.jpg", "a\x9b.jpg", "a\x7f.jpg", "a\r\n.jpg"])
+def test_control_characters_in_filename_are_400(api, filename):
+    # The name goes into the download's Content-Disposition and into the logs.
+    reply = api.post("/files", body=upload_body(filename=filename))
+
+    assert reply.status == 400
+    assert reply.error_message == "field filename: must not contain control characters"
 
 
 @pytest.mark.parametrize(
@@ -258,7 +317,8 @@ def test_a_huge_size_is_413(api):
         (upload_body(size=0), "field size: Input should be greater than or equal to 1"),
         (upload_body(size=-5), "field size: Input should be greater than or equal to 1"),
         (upload_body(size="12"), "field size: Input should be a valid integer"),
-        (upload_body(size=12.0), "field size: Input should be a valid integer"),
+        (upload_body(size=12.5), "field size: Input should be a valid integer"),
+        (upload_body(size=float("inf")), "field size: Input should be a valid integer"),
         (upload_body(size=True), "field size: Input should be a valid integer"),
         (upload_body(size=None), "field size: Input should be a valid integer"),
         (upload_body(filename=""), "field filename: String should have at least 1 character"),
@@ -304,12 +364,78 @@ def test_a_base64_body_from_binary_media_types_is_decoded(api):
     assert api.post("/files", body=upload_body(), is_base64=True).status == 201
 
 
-@pytest.mark.parametrize("raw", ["!!!notbase64", base64.b64encode(b"\xff\xfe\xfd").decode()])
-def test_an_undecodable_base64_body_is_400(api, raw):
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("!!!notbase64", "request body is not valid base64"),
+        ("ZXlK\u00e9", "request body is not valid base64"),
+        (base64.b64encode(b"\xff\xfe\xfd").decode(), "request body is not UTF-8 JSON"),
+    ],
+)
+def test_an_undecodable_base64_body_is_400(api, raw, message):
     event = rest_event("POST", "/files", body=raw)
     event["isBase64Encoded"] = True
 
     reply = call(api.app, event)
 
     assert reply.status == 400
-    assert reply.error_message == "request body is not UTF-8 JSON"
+    assert reply.error_message == message
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "Application/Json",
+        "APPLICATION/JSON; CHARSET=UTF-8",
+        'application/json;charset="utf-8"',
+        "application/json ; version=1",
+        "",
+        None,
+    ],
+)
+def test_json_media_types_are_case_insensitive(api, content_type):
+    # RFC 9110 8.3.1: type, subtype and parameter names are case-insensitive, so is charset's value.
+    event = rest_event("POST", "/files", body=upload_body())
+    for headers in (event["headers"], event["multiValueHeaders"]):
+        del headers["Content-Type"]
+    if content_type is not None:
+        event["headers"]["content-type"] = content_type
+        event["multiValueHeaders"]["content-type"] = [content_type]
+
+    reply = call(api.app, event)
+
+    assert reply.status == 201, reply.body
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        # Powertools parses these itself: missing or empty boundary raised ValueError (500).
+        ("multipart/form-data", "--x\r\n\r\n--x--"),
+        ("multipart/form-data; boundary=", "--x\r\n\r\n--x--"),
+        ("Multipart/Form-Data; boundary=x", "--x\r\n\r\n--x--"),
+        # Non-Latin-1 text in a multipart body raised UnicodeEncodeError (500).
+        (
+            "multipart/form-data; boundary=x",
+            '--x\r\nContent-Disposition: form-data; name="filename"\r\n\r\n漢字.txt\r\n--x--',
+        ),
+        # Parsed into lists, then refused with pydantic's messages (400).
+        ("application/x-www-form-urlencoded", "filename=a.txt&content_type=text/plain&size=1"),
+        ("application/json; charset=iso-8859-1", upload_body()),
+        ("application/jsonl", upload_body()),
+        ("application/merge-patch+json", upload_body()),
+        ("text/plain", upload_body()),
+        ("json", upload_body()),
+    ],
+)
+def test_a_body_of_another_media_type_is_415_before_parsing(api, content_type, body):
+    reply = api.post("/files", body=body, headers={"Content-Type": content_type})
+
+    assert reply.status == 415, reply.body
+    assert reply.body == {
+        "error": {
+            "code": "unsupported_media_type",
+            "message": "the request body must be application/json (UTF-8)",
+        }
+    }
+    assert api.dynamo.names() == []

@@ -357,10 +357,10 @@ def test_multi_picture_jpeg_from_a_phone() -> None:
 
 
 def test_image_module_does_not_import_the_document_libraries() -> None:
-    # Cold start: the image function must not pay for pypdf or charset-normalizer.
+    # Cold start: the image function must not pay for PDFium or chardet.
     code = (
         "import sys, fileproc.processors.image; "
-        "print(sorted({'pypdf', 'charset_normalizer'} & set(sys.modules)))"
+        "print(sorted({'pypdfium2', 'pypdf', 'chardet'} & set(sys.modules)))"
     )
     loaded = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

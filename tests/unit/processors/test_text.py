@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import random
 from typing import BinaryIO, cast
 
 import pytest
@@ -25,20 +26,27 @@ FRENCH = (
 @pytest.mark.parametrize(
     ("encoding", "reported"),
     [
-        ("utf-8", "utf-8"),
-        ("utf-8-sig", "utf-8-sig"),
-        ("cp1252", "cp1252"),
-        ("latin-1", "cp1252"),  # the same bytes for these characters
-        ("utf-16", "utf-16"),
-        ("utf-16-le", "utf-16-le"),
+        ("utf-8", {"utf-8"}),
+        ("utf-8-sig", {"utf-8-sig"}),
+        # The same bytes for these characters: either name decodes them.
+        ("cp1252", {"cp1252", "iso8859-1", "iso8859-15"}),
+        ("latin-1", {"cp1252", "iso8859-1", "iso8859-15"}),
+        ("utf-16", {"utf-16"}),
+        ("utf-16-le", {"utf-16-le"}),
     ],
 )
-def test_text_in_each_encoding_is_decoded_and_counted(encoding: str, reported: str) -> None:
+def test_text_in_each_encoding_is_decoded_and_counted(encoding: str, reported: set[str]) -> None:
     result = run(document.process, FRENCH.encode(encoding), ".txt")
 
+    assert result.metadata["encoding"] in reported
+    confidence = result.metadata["encoding_confidence"]
+    assert 0 < confidence <= 1
+    if encoding.startswith("utf"):
+        assert confidence >= 0.95
     assert result.metadata == {
         "format": "TXT",
-        "encoding": reported,
+        "encoding": result.metadata["encoding"],
+        "encoding_confidence": confidence,
         "lines": 3,
         "words": len(FRENCH.split()),
         "characters": len(FRENCH),
@@ -62,6 +70,7 @@ def test_empty_text_file() -> None:
     assert result.metadata == {
         "format": "TXT",
         "encoding": "utf-8",
+        "encoding_confidence": 1.0,
         "lines": 0,
         "words": 0,
         "characters": 0,
@@ -110,11 +119,79 @@ def test_stray_byte_after_the_sample_costs_one_character() -> None:
     assert result.metadata["characters"] == len(text) + len("\ufffd tail")
 
 
-def test_binary_data_is_not_text() -> None:
-    data = bytes(range(256)) * 64
-
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(bytes(range(256)) * 64, id="every-byte"),
+        pytest.param(random.Random(7).randbytes(5000), id="random"),
+        # No NUL, but a tenth of the bytes are controls that text never holds.
+        pytest.param(b"abcdefghi\x01" * 500, id="controls"),
+    ],
+)
+def test_binary_data_is_not_text(data: bytes) -> None:
     with pytest.raises(ContentMismatch, match=r"the \.txt file holds binary data, not text"):
         run(document.process, data, ".txt")
+
+
+# Texts in the encodings that a candidate list refused as binary or misread
+# (issue 8), each long enough to be a real file's start and short enough to be
+# a hard case: the bytes are made here with Python's own codecs.
+RUSSIAN = (
+    "Жил бы цитрус в чащах юга? Да, но фальшивый экземпляр! "
+    "Съешь же ещё этих мягких французских булок да выпей чаю.\n"
+)
+KOREAN = "대한민국의 수도는 서울입니다. 오늘은 날씨가 정말 좋네요. 한국어 문장을 시험합니다.\n"
+JAPANESE = "これは日本語のテキストです。今日はいい天気ですね。東京は日本の首都です。\n"
+ENGLISH = "ACCOUNT BALANCE REPORT, page 1 of 2.\nTotals follow; figures in dollars.\n"
+POLISH = "Zażółć gęślą jaźń. Pchnąć w tę łódź jeża lub ośm skrzyń fig.\n"
+CZECH = "Příliš žluťoučký kůň úpěl ďábelské ódy. Dobrý den, jak se máte? Děkuji.\n"
+HUNGARIAN = "Árvíztűrő tükörfúrógép. Jó napot kívánok, hogy van? Köszönöm, jól vagyok.\n"
+ITALIAN = "Perché la città è così bella? Perché è piena di storia e di caffè.\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        (RUSSIAN, "cp866"),  # IBM866, DOS Cyrillic
+        (RUSSIAN, "cp855"),  # IBM855
+        (KOREAN, "johab"),
+        (KOREAN, "euc_kr"),
+        (ENGLISH, "cp037"),  # EBCDIC
+        (JAPANESE, "cp932"),
+        (JAPANESE, "iso2022_jp"),  # 7-bit: valid UTF-8 byte for byte
+        (POLISH, "iso8859_2"),
+        (CZECH, "iso8859_2"),  # read as Windows-1250 or -1252 it is mojibake
+        (HUNGARIAN, "iso8859_2"),
+        (CZECH, "cp1250"),
+        (ITALIAN, "cp1252"),  # read as Windows-1251 it is Cyrillic
+    ],
+)
+@pytest.mark.parametrize("copies", [1, 20])
+def test_text_in_legacy_encodings_is_read(text: str, encoding: str, copies: int) -> None:
+    data = (text * copies).encode(encoding)
+
+    result = run(document.process, data, ".txt")
+
+    metadata = result.metadata
+    assert data.decode(metadata["encoding"]) == text * copies
+    assert 0 < metadata["encoding_confidence"] < 1
+    assert metadata["preview"] == " ".join((text * copies).split())[:280]
+    assert metadata["words"] == len(text.split()) * copies
+
+
+def test_text_without_binary_signatures_is_text_even_unrecognised() -> None:
+    # Printable bytes of every code page, in no language: still text, decoded
+    # with the best guess and replacement characters, never refused.
+    rng = random.Random(3)
+    data = bytes(rng.choice([*range(0x20, 0x7F), *range(0xA0, 0x100), 0x0A]) for _ in range(3000))
+
+    result = run(document.process, data, ".txt")
+
+    metadata = result.metadata
+    assert metadata["format"] == "TXT"
+    assert 0 <= metadata["encoding_confidence"] < 1
+    assert metadata["characters"] > 1000
+    assert metadata["preview"]
 
 
 @pytest.mark.parametrize(
@@ -229,6 +306,9 @@ def test_bom_less_utf16_is_not_taken_for_utf8() -> None:
 @pytest.mark.parametrize(
     ("text", "encoding"),
     [
+        (RUSSIAN, "cp866"),
+        (KOREAN, "johab"),
+        (CZECH, "iso8859_2"),
         ("nom;ville\nFrançois;Besançon\nRenée;Orléans\nJérôme;Nîmes\n", "cp1252"),
         ("Señor Muñoz compró café en São Paulo.\n", "latin-1"),
         ("Müller, Größe, Straße, Äpfel und Öl.\n", "latin-1"),
@@ -252,3 +332,42 @@ def test_short_legacy_texts_decode_correctly(text: str, encoding: str) -> None:
 
 def test_random_bytes_are_not_text() -> None:
     assert charset.detect(bytes(range(256)) * 16, complete=True) is None
+
+
+def test_bom_less_utf32_is_found() -> None:
+    found = charset.guess(FRENCH.encode("utf-32-be"), complete=True)
+
+    assert found is not None
+    assert found.encoding == "utf-32-be"
+
+
+def test_a_few_stray_nul_bytes_do_not_make_text_binary() -> None:
+    data = (FRENCH * 10).encode("utf-8").replace(b"\n", b"\x00\n", 3)
+
+    result = run(document.process, data, ".txt")
+
+    assert result.metadata["encoding"] == "utf-8"
+    assert result.metadata["lines"] == 30
+    assert result.metadata["characters"] == len(FRENCH * 10) + 3
+
+
+def test_a_misread_decoding_has_faults_the_right_one_has_none() -> None:
+    czech = CZECH.encode("iso8859_2")
+
+    assert charset._faults(czech.decode("iso8859_2")) == 0
+    assert charset._faults(czech.decode("cp1250")) > 0  # "ľlu»oučký"
+    assert charset._faults(ITALIAN.encode("cp1252").decode("cp1251")) > 0  # "Perchи"
+    assert charset._faults("l’homme, l·lusió, 東京は日本の首都です。") == 0  # noqa: RUF001
+
+
+def test_without_a_usable_candidate_the_guess_is_windows_1252(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # chardet may name a codec Python lacks, none, or ASCII for bytes that are
+    # not ASCII: none of them decodes the sample.
+    import chardet
+
+    offered = [{"encoding": "x-mac-unknown"}, {"encoding": None}, {"encoding": "ascii"}]
+    monkeypatch.setattr(chardet, "detect_all", lambda *args, **kwargs: offered)
+
+    assert charset.guess(b"caf\xe9 au lait", complete=True) == charset.Guess("cp1252", 0.0)
