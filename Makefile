@@ -42,8 +42,8 @@ build: venv ## Build build/function.zip and the layer zip for ENV's runtime and 
 .PHONY: fmt
 fmt: venv ## Format Terraform and Python
 	terraform fmt -recursive
-	$(VENV)/bin/ruff format lambda_src cli sandbox tools tests bench
-	$(VENV)/bin/ruff check --fix lambda_src cli sandbox tools tests bench
+	$(VENV)/bin/ruff format lambda_src cli sandbox tools console tests bench
+	$(VENV)/bin/ruff check --fix lambda_src cli sandbox tools console tests bench
 
 # checkov in a venv of its own: it pins boto3 and packaging exactly, which must
 # not decide the versions the project runs and tests with. Its pin:
@@ -95,9 +95,9 @@ plan: preflight ## Preflight, build, terraform plan for ENV
 	$(PY) -m fileproc_tools.terraform plan --env $(ENV)
 
 .PHONY: deploy
-deploy: preflight ## Preflight, build, init and apply ENV (ENV=sandbox starts the sandbox first)
+deploy: preflight ## Preflight, build, init and apply ENV (ENV=sandbox starts the sandbox first; FORCE=1: apply even when unchanged)
 	$(MAKE) build
-	$(PY) -m fileproc_tools.terraform deploy --env $(ENV)
+	$(PY) -m fileproc_tools.terraform deploy --env $(ENV) $(if $(filter 1,$(FORCE)),--force)
 
 .PHONY: destroy
 destroy: venv ## terraform destroy for ENV
@@ -120,8 +120,8 @@ sandbox-status: venv ## Show whether the sandbox is running and where
 	$(PY) -m fileproc_sandbox status
 
 .PHONY: demo
-demo: venv ## The whole pipeline on the local sandbox: deploy, upload one file of each kind, show the records
-	$(PY) -m fileproc_tools.demo
+demo: venv ## The whole pipeline on the local sandbox: deploy, upload one file of each kind, show the records (FRESH=1: deploy and upload again)
+	$(PY) -m fileproc_tools.demo $(if $(filter 1,$(FRESH)),--fresh)
 
 .PHONY: bench
 bench: venv ## Benchmarks: writes bench/results.json and BENCHMARKS.md

@@ -1,6 +1,7 @@
 # fileproc: an uploads bucket and a files table (storage), the functions that
-# process uploads and serve the API with their queues and alarms (compute), and
-# the REST API in front of the api function (api).
+# process uploads and serve the API with their queues and alarms (compute),
+# the REST API in front of the api function (api), and the web console served
+# by that API (console, optional).
 
 locals {
   name_prefix = "${var.project}-${var.environment}"
@@ -14,6 +15,11 @@ locals {
 
   function_zip_path = coalesce(var.function_zip_path, "${path.root}/build/function.zip")
   layer_zip_path    = coalesce(var.layer_zip_path, "${path.root}/build/layer-${var.lambda_runtime}-${var.lambda_architecture}.zip")
+  console_zip_path  = coalesce(var.console.zip_path, "${path.root}/build/console.zip")
+
+  # The console's page is served by the API, so the browser uploads to the
+  # bucket from the API's origin; "*" admits it already.
+  console_origins = var.console.enabled && !contains(var.cors_allowed_origins, "*") ? [regex("^https?://[^/]+", module.api.api_url)] : []
 
   # Whether there is a key is known at plan time; its ARN only after apply.
   kms_key = var.use_customer_managed_key ? { arn = module.storage.kms_key_arn } : null
@@ -30,6 +36,7 @@ module "storage" {
   noncurrent_version_expiration_days     = var.noncurrent_version_expiration_days
   abort_incomplete_multipart_upload_days = var.abort_incomplete_multipart_upload_days
   cors_allowed_origins                   = var.cors_allowed_origins
+  console_origins                        = local.console_origins
   customer_managed_key                   = var.use_customer_managed_key
   backup                                 = var.backup
 }
@@ -86,4 +93,28 @@ module "api" {
   alarm_topic_arn             = module.compute.alarm_topic_arn
   error_rate_alarm_threshold  = var.api.error_rate_alarm_threshold
   latency_alarm_threshold_ms  = var.api.latency_alarm_threshold_ms
+  deployment_triggers         = var.console.enabled ? { console = module.console[0].deployment_trigger } : {}
+}
+
+module "console" {
+  source = "./modules/console"
+  count  = var.console.enabled ? 1 : 0
+
+  name_prefix = local.name_prefix
+  account_id  = var.aws_account_id
+  region      = var.region
+  api = {
+    id               = module.api.api_id
+    root_resource_id = module.api.api_root_resource_id
+    execution_arn    = module.api.api_execution_arn
+  }
+  stage_name          = module.api.stage_name
+  path_part           = var.console.path
+  zip_path            = local.console_zip_path
+  lambda_runtime      = var.lambda_runtime
+  lambda_architecture = var.lambda_architecture
+  bucket_name         = module.storage.bucket_name
+  max_upload_bytes    = module.compute.max_upload_bytes
+  log_retention_days  = var.log_retention_days
+  kms_key             = local.kms_key
 }

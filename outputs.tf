@@ -3,6 +3,11 @@ output "api_url" {
   value       = module.api.api_url
 }
 
+output "console_url" {
+  description = "URL of the web console (null when console.enabled is false); the person enters the API key in the page."
+  value       = var.console.enabled ? "${module.api.api_url}/${module.console[0].path}" : null
+}
+
 output "api_id" {
   description = "Id of the REST API."
   value       = module.api.api_id

@@ -171,17 +171,18 @@ variable "functions" {
 }
 
 variable "processing" {
-  description = "Processing limits (max_image_bytes, max_document_bytes, max_data_bytes, thumbnail_max_px, image_max_pixels, exif_include_gps, text_max_pages, text_max_chars, preview_chars). Defaults: modules/compute/README.md."
+  description = "Processing limits (max_image_bytes, max_document_bytes, max_data_bytes, thumbnail_max_px, image_max_pixels, image_decode_budget_mb, exif_include_gps, text_max_pages, text_max_chars, preview_chars). Defaults: modules/compute/README.md."
   type = object({
-    max_image_bytes    = optional(number)
-    max_document_bytes = optional(number)
-    max_data_bytes     = optional(number)
-    thumbnail_max_px   = optional(number)
-    image_max_pixels   = optional(number)
-    exif_include_gps   = optional(bool)
-    text_max_pages     = optional(number)
-    text_max_chars     = optional(number)
-    preview_chars      = optional(number)
+    max_image_bytes        = optional(number)
+    max_document_bytes     = optional(number)
+    max_data_bytes         = optional(number)
+    thumbnail_max_px       = optional(number)
+    image_max_pixels       = optional(number)
+    image_decode_budget_mb = optional(number)
+    exif_include_gps       = optional(bool)
+    text_max_pages         = optional(number)
+    text_max_chars         = optional(number)
+    preview_chars          = optional(number)
   })
   default  = {}
   nullable = false
@@ -347,4 +348,17 @@ variable "queue_age_alarm_seconds" {
   type        = number
   default     = 1800
   nullable    = false
+}
+
+# --- web console -------------------------------------------------------------------
+
+variable "console" {
+  description = "The web console served by the API at <api_url>/<path> (modules/console): enabled (default true), path (default \"console\"), zip_path (null: build/console.zip, made by `make build`)."
+  type = object({
+    enabled  = optional(bool, true)
+    path     = optional(string)
+    zip_path = optional(string)
+  })
+  default  = {}
+  nullable = false
 }

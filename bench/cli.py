@@ -23,7 +23,17 @@ from typing import Any
 
 from bench import machine, report
 from bench.config import FULL, QUICK, Context, sizes_from_env
-from bench.figures import coldstart, data, document, hostile, image, listing, package, sandbox
+from bench.figures import (
+    burst,
+    coldstart,
+    data,
+    document,
+    hostile,
+    image,
+    listing,
+    package,
+    sandbox,
+)
 from bench.measure import REPO_ROOT
 from bench.model import Figure, not_measured
 
@@ -39,6 +49,7 @@ GROUPS: dict[str, Group] = {
     "coldstart": coldstart.run,
     "api": listing.run,
     "sandbox": sandbox.run,
+    "burst": burst.run,
 }
 
 

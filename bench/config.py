@@ -3,7 +3,7 @@
 Sizes can be changed without editing code (e.g. on a smaller machine):
 BENCH_REPEATS, BENCH_PHOTO (WIDTHxHEIGHT), BENCH_CSV_MB, BENCH_BIG_CSV_MB
 (comma-separated, the last one is the headline size), BENCH_PDF_PAGES,
-BENCH_LIST_RECORDS (comma-separated), BENCH_E2E_FILES.
+BENCH_LIST_RECORDS (comma-separated), BENCH_E2E_FILES, BENCH_BURST_FILES.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ class Sizes:
     list_limit: int
     e2e_files: int
     import_repeats: int
+    burst_files: int = 1000  # uploads sent at once by the burst figure
 
 
 FULL = Sizes(
@@ -51,6 +52,7 @@ QUICK = Sizes(
     list_limit=25,
     e2e_files=2,
     import_repeats=1,
+    burst_files=20,
 )
 
 
@@ -78,6 +80,8 @@ def sizes_from_env(base: Sizes, env: Mapping[str, str] | None = None) -> Sizes:
         sizes = replace(sizes, list_records=_ints(env["BENCH_LIST_RECORDS"]))
     if env.get("BENCH_E2E_FILES"):
         sizes = replace(sizes, e2e_files=int(env["BENCH_E2E_FILES"]))
+    if env.get("BENCH_BURST_FILES"):
+        sizes = replace(sizes, burst_files=int(env["BENCH_BURST_FILES"]))
     return sizes
 
 

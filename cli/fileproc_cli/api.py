@@ -153,9 +153,12 @@ class ApiClient:
         ticket: dict[str, Any] = self.request("POST", "/files", body=body)
         return ticket
 
-    def download_link(self, file_id: str) -> dict[str, Any]:
-        """``{"url", "expires_in"}``: a presigned GET of the recorded version."""
-        link: dict[str, Any] = self.request("GET", f"/files/{quote(file_id, safe='')}/download")
+    def download_link(self, file_id: str, artefact: str | None = None) -> dict[str, Any]:
+        """``{"url", "expires_in"}``: a presigned GET of the recorded version, or of one of
+        its derived artefacts (``thumbnail``, ``text``)."""
+        link: dict[str, Any] = self.request(
+            "GET", f"/files/{quote(file_id, safe='')}/download", query={"artefact": artefact}
+        )
         return link
 
     # ------------------------------------------------------------------ HTTP

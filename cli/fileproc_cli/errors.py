@@ -3,11 +3,13 @@
 Exit codes (also in ``fileproc --help``):
 
 - 0: done; every file waited for is PROCESSED
-- 1: a file ended FAILED, or the API does not know the id (404)
+- 1: a file ended FAILED, or no file has the id: the API does not know it (404),
+  or it is not a file id at all (32 hex characters), which the CLI tells itself
 - 2: usage or configuration: bad arguments, no API URL or key, no such local
   file, an existing file not to overwrite
 - 3: nothing answers at the API URL (or at the storage URL it handed out)
-- 4: the API or the storage refused the request (400, 403, 409, 413, 429, 5xx)
+- 4: the API or the storage refused the request (400, 403, 409, 413, 429, 5xx),
+  or the CLI refused a file the API would refuse (empty, of a type not taken)
 - 5: files were still not PROCESSED or FAILED when the wait timed out
 """
 
@@ -54,6 +56,18 @@ class ApiError(CliError):
         self.message = message
         self.exit_code = ExitCode.FAILED if status == 404 else ExitCode.REFUSED
         super().__init__(f"{message} (HTTP {status} {code})")
+
+
+class NoSuchFile(CliError):
+    """An id that names no file; found without asking when it is not even a file id."""
+
+    exit_code = ExitCode.FAILED
+
+
+class FileRefused(CliError):
+    """A file the API would refuse, found before anything is sent (the reason says why)."""
+
+    exit_code = ExitCode.REFUSED
 
 
 class StorageRefused(CliError):

@@ -11,6 +11,7 @@ line (``main.py``) only adds arguments and printing around them.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from fileproc_cli.api import ApiClient
-from fileproc_cli.errors import ConfigError, WaitTimeout
+from fileproc_cli.errors import ConfigError, FileRefused, NoSuchFile, WaitTimeout
 from fileproc_cli.transfer import BytesCallback, fetch, post_form
 
 # The media type sent for each extension the pipeline takes; each one is among
@@ -36,6 +37,12 @@ CONTENT_TYPES = {
 }
 # Any other extension: the API answers with the list of those it takes.
 UNKNOWN_CONTENT_TYPE = "application/octet-stream"
+
+# The derived files the API serves with ?artefact=, and the name each is saved under:
+# "<original stem><suffix>", as the API names them (a test holds this to the API's).
+ARTEFACT_SUFFIXES = {"thumbnail": ".thumbnail.jpg", "text": ".txt"}
+# The API's file ids (fileproc.keys.FILE_ID_PATTERN).
+FILE_ID = re.compile(r"[0-9a-f]{32}")
 
 FINAL_STATUSES = frozenset({"PROCESSED", "FAILED", "DELETED"})
 DEFAULT_WAIT_SECONDS = 300.0
@@ -57,6 +64,28 @@ class Upload:
 
 def content_type_for(path: Path) -> str:
     return CONTENT_TYPES.get(path.suffix.lower(), UNKNOWN_CONTENT_TYPE)
+
+
+def check_file_id(file_id: str) -> str:
+    """The id, or NoSuchFile when it cannot be one: no need to ask the API about it."""
+    if not FILE_ID.fullmatch(file_id):
+        raise NoSuchFile(
+            f"{file_id!r} is not a file id: ids are 32 hex characters (fileproc ls shows them)"
+        )
+    return file_id
+
+
+def check_uploadable(path: Path, size: int, content_type: str | None = None) -> None:
+    """FileRefused for what the API would refuse whatever its settings: an empty file, and
+    (unless the caller chose the type) an extension the pipeline does not take."""
+    if size == 0:
+        raise FileRefused(f"{path} is empty (0 bytes): the pipeline takes files of 1 byte or more")
+    if content_type is None and path.suffix.lower() not in CONTENT_TYPES:
+        kind = f"type {path.suffix!r}" if path.suffix else "no extension"
+        raise FileRefused(
+            f"{path} has {kind}, which the pipeline does not take: it takes "
+            f"{', '.join(sorted(CONTENT_TYPES))}"
+        )
 
 
 def local_file_size(path: Path) -> int:
@@ -82,11 +111,14 @@ def upload(
     """``POST /files`` with the file's name, type and size, then the presigned POST of its bytes.
 
     The record exists (PENDING) from the first step; the pipeline takes over once
-    the storage has the object. Raises ApiError when the API refuses the file
-    (type, size), StorageRefused when the storage refuses the form.
+    the storage has the object. Raises FileRefused, before asking anything, for an
+    empty file or a type the pipeline does not take; ApiError when the API refuses the
+    file (its size over the deployment's limit, its type), StorageRefused when the
+    storage refuses the form.
     """
     path = Path(path)
     size = local_file_size(path)
+    check_uploadable(path, size, content_type)
     kind = content_type or content_type_for(path)
     ticket = client.create_upload(path.name, kind, size)
     form = ticket["upload"]
@@ -166,27 +198,47 @@ def local_name(record: Mapping[str, Any]) -> str:
     return name if name not in ("", ".", "..") else str(record["file_id"])
 
 
+def artefact_name(record: Mapping[str, Any], artefact: str) -> str:
+    """The name to save an artefact under: "report.pdf" -> "report.txt", as the API names it."""
+    stem = os.path.splitext(local_name(record))[0]
+    return (stem or str(record["file_id"])) + ARTEFACT_SUFFIXES[artefact]
+
+
 def download(
     client: ApiClient,
     file_id: str,
     output: Path | None = None,
     *,
+    artefact: str | None = None,
     force: bool = False,
     on_bytes: BytesCallback | None = None,
 ) -> Path:
-    """Save the file's recorded version; the path written.
+    """Save the file's recorded version, or its derived ``artefact`` (thumbnail, text);
+    the path written.
 
     ``output`` may be a file or an existing directory (the original name is kept);
-    default: the original name in the working directory. An existing file is
-    replaced only with ``force``, and only once the download is complete.
+    default: the original name (the artefact's: ``photo.thumbnail.jpg``) in the
+    working directory. An existing file is replaced only with ``force``, and only
+    once the download is complete.
     """
     record = client.get_file(file_id)
-    target = Path(output) if output is not None else Path(local_name(record))
+    if artefact is not None and artefact not in ARTEFACT_SUFFIXES:
+        raise ConfigError(f"no artefact {artefact!r}: one of {', '.join(ARTEFACT_SUFFIXES)}")
+    name = local_name(record) if artefact is None else artefact_name(record, artefact)
+    target = Path(output) if output is not None else Path(name)
     if target.is_dir():
-        target = target / local_name(record)
+        target = target / name
     if target.exists() and not force:
         raise ConfigError(f"{target} exists: pass --force to overwrite it")
-    link = client.download_link(file_id)
+    derived = record.get("derived") or {}
+    if artefact is not None and artefact not in derived:
+        has = f"it has: {', '.join(sorted(derived))}" if derived else "it has none"
+        status = record.get("status")
+        raise NoSuchFile(
+            f"file {file_id} has no {artefact} ({has}; its status is {status})"
+            + ("" if status in FINAL_STATUSES else ": wait until it is PROCESSED")
+        )
+    link = client.download_link(file_id, artefact)
     partial = target.with_name(f".{target.name}.{os.getpid()}.part")
     try:
         with partial.open("wb") as file:

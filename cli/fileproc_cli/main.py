@@ -20,6 +20,7 @@ from fileproc_cli.errors import (
     CliError,
     ConfigError,
     ExitCode,
+    FileRefused,
     StorageRefused,
     WaitTimeout,
 )
@@ -36,10 +37,10 @@ then .sandbox/outputs-<env>.json (written by `make deploy ENV=<env>`).
 
 exit codes:
   0  done (every file waited for is PROCESSED)
-  1  a file ended FAILED, or no file has that id
+  1  a file ended FAILED, or no file has that id (or that artefact), a malformed id too
   2  usage or configuration error (arguments, no API URL or key, no such local file)
   3  the API (or the storage) cannot be reached
-  4  the API or the storage refused the request
+  4  the API or the storage refused the request, or a file it would refuse (empty, type)
   5  files still not processed when --timeout ran out
 """
 
@@ -105,8 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("file_id", metavar="FILE_ID")
     show.add_argument("--json", action="store_true", help="the raw record")
 
-    get = command("download", "save a file's uploaded version")
+    get = command("download", "save a file's uploaded version, or one of its derived files")
     get.add_argument("file_id", metavar="FILE_ID")
+    get.add_argument(
+        "--artefact",
+        choices=tuple(files.ARTEFACT_SUFFIXES),
+        help="the thumbnail of an image, or the text extracted from a document",
+    )
     get.add_argument("-o", "--output", type=Path, help="file or directory (default: its name)")
     get.add_argument("--force", action="store_true", help="overwrite an existing file")
 
@@ -161,7 +167,7 @@ class Cli:
         for path in paths:
             try:
                 upload = files.upload(self.client, path, on_bytes=self._sending(path))
-            except (ApiError, StorageRefused) as exc:
+            except (ApiError, StorageRefused, FileRefused) as exc:
                 if isinstance(exc, ApiError) and exc.status not in FILE_REFUSALS:
                     raise  # a wrong key or a broken API: the next file would fare no better
                 self.progress.note(f"{path}: not uploaded: {exc}")
@@ -191,7 +197,7 @@ class Cli:
         return moved
 
     def wait(self) -> int:
-        return self._wait(self.args.file_ids)
+        return self._wait([files.check_file_id(file_id) for file_id in self.args.file_ids])
 
     def _wait(self, file_ids: Sequence[str]) -> int:
         names: dict[str, str] = {}
@@ -245,7 +251,7 @@ class Cli:
         return ExitCode.OK
 
     def show(self) -> int:
-        record = self.client.get_file(self.args.file_id)
+        record = self.client.get_file(files.check_file_id(self.args.file_id))
         if self.args.json:
             self.print_json(record)
         else:
@@ -254,7 +260,11 @@ class Cli:
 
     def download(self) -> int:
         path = files.download(
-            self.client, self.args.file_id, self.args.output, force=self.args.force
+            self.client,
+            files.check_file_id(self.args.file_id),
+            self.args.output,
+            artefact=self.args.artefact,
+            force=self.args.force,
         )
         self.progress.note(f"saved {path} ({render.human_size(path.stat().st_size)})")
         return ExitCode.OK

@@ -40,11 +40,16 @@ def flatten(terraform_output: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]
 
 
 def with_local_api_url(outputs: Mapping[str, Any], api_endpoint: str) -> dict[str, Any]:
-    """The sandbox's outputs: api_url served by the API front (apifront.py)."""
+    """The sandbox's outputs: api_url (and console_url) served by the API front (api_front.py)."""
     local = dict(outputs)
     if "api_id" in outputs and "api_stage_name" in outputs:
         local["api_invoke_url"] = outputs.get("api_url")
         local["api_url"] = f"{api_endpoint}/{outputs['api_id']}/{outputs['api_stage_name']}"
+        # The console is a path of the same API (modules/console).
+        invoke_url = str(outputs.get("api_url"))
+        console_url = outputs.get("console_url")
+        if isinstance(console_url, str) and console_url.startswith(invoke_url):
+            local["console_url"] = local["api_url"] + console_url[len(invoke_url) :]
     return local
 
 

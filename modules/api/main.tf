@@ -219,6 +219,8 @@ resource "aws_api_gateway_deployment" "this" {
         headers   = local.preflight_headers
         template  = local.preflight_origin_template
       }
+      # Routes of other modules on this API (modules/console).
+      added_routes = var.deployment_triggers
       gateway_errors = {
         for type, error in local.gateway_errors : type => {
           status_code = error.status_code

@@ -3,6 +3,11 @@ output "api_id" {
   value       = aws_api_gateway_rest_api.this.id
 }
 
+output "api_root_resource_id" {
+  description = "Id of the API's root resource (/), where other modules add their paths."
+  value       = aws_api_gateway_rest_api.this.root_resource_id
+}
+
 output "api_execution_arn" {
   description = "Execution ARN of the REST API."
   value       = aws_api_gateway_rest_api.this.execution_arn

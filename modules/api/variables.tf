@@ -175,3 +175,10 @@ variable "latency_alarm_threshold_ms" {
     error_message = "latency_alarm_threshold_ms must be above 0 and at most 29000 (API Gateway's integration timeout)."
   }
 }
+
+variable "deployment_triggers" {
+  description = "Hashes of routes other modules add to this API (e.g. modules/console's deployment_trigger), by name: a change makes a new deployment, and the deployment waits for what they depend on."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}

@@ -42,6 +42,7 @@ locals {
     MAX_DATA_BYTES               = tostring(var.processing.max_data_bytes)
     THUMBNAIL_MAX_PX             = tostring(var.processing.thumbnail_max_px)
     IMAGE_MAX_PIXELS             = tostring(var.processing.image_max_pixels)
+    IMAGE_DECODE_BUDGET_MB       = tostring(var.processing.image_decode_budget_mb)
     EXIF_INCLUDE_GPS             = tostring(var.processing.exif_include_gps)
     TEXT_MAX_PAGES               = tostring(var.processing.text_max_pages)
     TEXT_MAX_CHARS               = tostring(var.processing.text_max_chars)

@@ -63,3 +63,12 @@ output "alarm_topic_arn" {
   value       = local.alarm_topic_arn
   depends_on  = [aws_sns_topic_policy.alarms]
 }
+
+output "max_upload_bytes" {
+  description = "Largest upload the api function accepts per category (processing.max_*_bytes), for clients that check before sending (modules/console)."
+  value = {
+    image    = var.processing.max_image_bytes
+    document = var.processing.max_document_bytes
+    data     = var.processing.max_data_bytes
+  }
+}

@@ -252,17 +252,20 @@ variable "max_receive_count" {
 }
 
 variable "processing" {
-  description = "Limits the processors and the API apply (the functions' MAX_*, THUMBNAIL_MAX_PX, IMAGE_MAX_PIXELS, EXIF_INCLUDE_GPS, TEXT_MAX_*, PREVIEW_CHARS variables)."
+  description = "Limits the processors and the API apply (the functions' MAX_*, THUMBNAIL_MAX_PX, IMAGE_MAX_PIXELS, IMAGE_DECODE_BUDGET_MB, EXIF_INCLUDE_GPS, TEXT_MAX_*, PREVIEW_CHARS variables)."
   type = object({
     max_image_bytes    = optional(number, 52428800)
     max_document_bytes = optional(number, 104857600)
     max_data_bytes     = optional(number, 5368709120)
     thumbnail_max_px   = optional(number, 256)
     image_max_pixels   = optional(number, 100000000)
-    exif_include_gps   = optional(bool, false)
-    text_max_pages     = optional(number, 500)
-    text_max_chars     = optional(number, 1000000)
-    preview_chars      = optional(number, 280)
+    # Memory an image's decode may take (processors/image.py adds it up before decoding):
+    # half the image function's default 1024 MB leaves the rest to the runtime.
+    image_decode_budget_mb = optional(number, 512)
+    exif_include_gps       = optional(bool, false)
+    text_max_pages         = optional(number, 500)
+    text_max_chars         = optional(number, 1000000)
+    preview_chars          = optional(number, 280)
   })
   default  = {}
   nullable = false
@@ -285,11 +288,12 @@ variable "processing" {
   validation {
     condition = (
       var.processing.image_max_pixels >= 1 && var.processing.image_max_pixels <= 2000000000 &&
+      var.processing.image_decode_budget_mb >= 16 && var.processing.image_decode_budget_mb <= 100000 &&
       var.processing.text_max_pages >= 1 && var.processing.text_max_pages <= 100000 &&
       var.processing.text_max_chars >= 1 && var.processing.text_max_chars <= 100000000 &&
       var.processing.preview_chars >= 0 && var.processing.preview_chars <= 10000
     )
-    error_message = "processing: image_max_pixels must be 1..2000000000, text_max_pages 1..100000, text_max_chars 1..100000000, preview_chars 0..10000."
+    error_message = "processing: image_max_pixels must be 1..2000000000, image_decode_budget_mb 16..100000, text_max_pages 1..100000, text_max_chars 1..100000000, preview_chars 0..10000."
   }
 }
 

@@ -130,4 +130,17 @@ resource "aws_s3_bucket_cors_configuration" "this" {
     expose_headers  = ["ETag", "x-amz-version-id"]
     max_age_seconds = 3000
   }
+
+  # The console's origin is the API's, known only after apply: a rule of its
+  # own keeps the configured origins' rule known at plan time.
+  dynamic "cors_rule" {
+    for_each = length(var.console_origins) > 0 ? [var.console_origins] : []
+    content {
+      allowed_methods = ["POST", "GET", "HEAD"]
+      allowed_origins = cors_rule.value
+      allowed_headers = ["*"]
+      expose_headers  = ["ETag", "x-amz-version-id"]
+      max_age_seconds = 3000
+    }
+  }
 }

@@ -117,3 +117,10 @@ variable "backup" {
     error_message = "backup.schedule must be an AWS cron expression, e.g. \"cron(0 3 * * ? *)\"."
   }
 }
+
+variable "console_origins" {
+  description = "Origins of the web console (modules/console: the API's own origin), allowed to upload and read through presigned links like cors_allowed_origins; [] for none."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}

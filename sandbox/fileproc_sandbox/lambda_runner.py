@@ -61,6 +61,10 @@ log = logging.getLogger("fileproc.sandbox.runner")
 INIT_TIMEOUT_SECONDS = 10.0
 # Lambda reclaims idle execution environments after some minutes.
 IDLE_WORKER_SECONDS = 600.0
+# How often the sandbox ends the environments idle for that long. Without this
+# sweep an environment was ended only when its function was invoked again, so the
+# runtimes of a function not called again lingered until the sandbox stopped.
+REAP_INTERVAL_SECONDS = 15.0
 # The sandbox's per-function limit: at most this many environments per function
 # (Lambda's is 1000 per account; this machine has 2 cores). Excess invocations wait.
 DEFAULT_FUNCTION_CONCURRENCY = 4
@@ -176,6 +180,11 @@ class UnsupportedFunction(Exception):
     """A function the sandbox cannot run (not a zip, not a Python runtime)."""
 
 
+class InterpreterError(UnsupportedFunction):
+    """The interpreter named for a runtime (FILEPROC_PYTHON3_12) cannot run it: the message
+    says what is wrong with it. An error, never a silent fallback to another Python."""
+
+
 class CodeIntegrityError(Exception):
     """Downloaded code does not match the CodeSha256 that Lambda reports."""
 
@@ -265,20 +274,69 @@ def interpreter_variable(runtime: str) -> str:
 def find_interpreter(runtime: str) -> str | None:
     """This machine's interpreter for a Lambda Python runtime ("python3.12"), or None.
 
-    Looked for in order: $FILEPROC_PYTHON3_12, pyenv's versions, python3.12 on PATH.
+    Looked for in order: $FILEPROC_PYTHON3_12, pyenv's versions, python3.12 on PATH,
+    then the Pythons uv installed (``uv python install 3.12``, what ``make demo`` runs
+    when it finds none). A variable naming anything but that version's interpreter is
+    an InterpreterError that says what is wrong with it, not something to skip.
     """
     match = re.fullmatch(r"python(\d+)\.(\d+)", runtime)
     if not match:
         raise UnsupportedFunction(f"runtime {runtime!r}: the sandbox runs Python runtimes only")
     version = (int(match[1]), int(match[2]))
-    override = os.environ.get(interpreter_variable(runtime))
-    candidates: list[str | None] = [override] if override else []
-    candidates += _pyenv_interpreters(version)
-    candidates += [shutil.which(f"python{version[0]}.{version[1]}")]
-    for candidate in candidates:
+    variable = interpreter_variable(runtime)
+    override = os.environ.get(variable)
+    if override:
+        return _checked_override(variable, override, version)
+    for candidate in [
+        *_pyenv_interpreters(version),
+        shutil.which(f"python{version[0]}.{version[1]}"),
+        _uv_managed_interpreter(version),
+    ]:
         if candidate and _python_version(candidate) == version:
             return candidate
     return None
+
+
+def _checked_override(variable: str, path: str, version: tuple[int, int]) -> str:
+    wanted = f"Python {version[0]}.{version[1]}"
+    found = shutil.which(path)  # a bare name on PATH, or a path that must be executable
+    if found is None:
+        what = "is not executable" if Path(path).exists() else "does not exist"
+        raise InterpreterError(f"{variable}={path} {what}: set it to a {wanted} interpreter")
+    actual = _python_version(found)
+    if actual is None:
+        raise InterpreterError(f"{variable}={path} does not run as a Python: set it to {wanted}")
+    if actual != version:
+        raise InterpreterError(
+            f"{variable}={path} is Python {actual[0]}.{actual[1]}, not {version[0]}.{version[1]}"
+            f": set it to a {wanted} interpreter"
+        )
+    return found
+
+
+def uv_command() -> str | None:
+    """uv beside this Python (the project's .venv has it), else on PATH."""
+    beside = Path(sys.executable).parent / "uv"
+    return str(beside) if beside.is_file() else shutil.which("uv")
+
+
+def _uv_managed_interpreter(version: tuple[int, int]) -> str | None:
+    """A Python that ``uv python install`` put on this machine (never a download)."""
+    uv = uv_command()
+    if uv is None:
+        return None
+    try:
+        found = subprocess.run(
+            [uv, "python", "find", "--managed-python", "--no-python-downloads",
+             f"{version[0]}.{version[1]}"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return found.stdout.strip() or None if found.returncode == 0 else None
 
 
 def _pyenv_interpreters(version: tuple[int, int]) -> list[str]:
@@ -625,6 +683,20 @@ class FunctionPool:
             worker.stop()
         return found
 
+    def reap(self, now: float | None = None) -> int:
+        """End the environments idle for IDLE_WORKER_SECONDS or more, and dead ones; how many."""
+        now = time.monotonic() if now is None else now
+        with self.lock:
+            keep: list[Worker] = []
+            retire: list[Worker] = []
+            for worker in self.idle:
+                fresh = now - worker.idle_since < IDLE_WORKER_SECONDS
+                (keep if worker.alive and fresh else retire).append(worker)
+            self.idle = keep
+        for worker in retire:
+            worker.stop()
+        return len(retire)
+
     def give_back(self, worker: Worker) -> None:
         worker.idle_since = time.monotonic()
         with self.lock:
@@ -658,6 +730,19 @@ class LambdaService:
         self._clients: dict[str, Any] = {}
         self._workers: weakref.WeakSet[Worker] = weakref.WeakSet()
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        threading.Thread(target=self._reap_idle, name="idle-reaper", daemon=True).start()
+
+    def _reap_idle(self) -> None:
+        """End idle environments on a timer, as Lambda does, not only on the next invoke."""
+        while not self._stopping.wait(REAP_INTERVAL_SECONDS):
+            with self._lock:
+                pools = list(self._pools.values())
+            ended = sum(pool.reap() for pool in pools)
+            if ended:
+                log.info(
+                    "ended %d execution environment(s) idle for %.0f s", ended, IDLE_WORKER_SECONDS
+                )
 
     def lambda_client(self, region: str) -> Any:
         with self._lock:
@@ -776,6 +861,7 @@ class LambdaService:
 
     def shutdown(self) -> None:
         """Stop every execution environment, idle or busy (a busy one fails its invocation)."""
+        self._stopping.set()
         with self._lock:
             pools = list(self._pools.values())
             workers = list(self._workers)

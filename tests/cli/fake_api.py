@@ -102,12 +102,24 @@ def handler_for(api: FakeApi) -> type[BaseHTTPRequestHandler]:
                 record = api.records.get(segments[1])
                 if record is None:
                     self._send(404, _error("not_found", f"file {segments[1]} does not exist"))
+                elif len(segments) == 3 and "artefact" in query:
+                    self._artefact(record, query["artefact"])
                 elif len(segments) == 3:
                     self._send(200, {"url": f"{api.url}/blob/{segments[1]}", "expires_in": 900})
                 else:
                     self._send(200, self._advance(record))
             else:
                 self._send(404, _error("not_found", f"no route for {method} {parts.path}"))
+
+        def _artefact(self, record: dict[str, Any], artefact: str) -> None:
+            if artefact not in ("thumbnail", "text"):
+                self._send(400, _error("invalid_request", f"artefact: {artefact!r} is not one"))
+            elif artefact not in (record.get("derived") or {}):
+                message = f"file {record['file_id']} has no {artefact} artefact"
+                self._send(404, _error("artefact_not_found", message))
+            else:
+                url = f"{api.url}/blob/{record['file_id']}.{artefact}"
+                self._send(200, {"url": url, "expires_in": 900})
 
         def _list(self, query: dict[str, str]) -> None:
             items = sorted(api.records.values(), key=lambda r: r["uploaded_at"], reverse=True)
@@ -121,6 +133,9 @@ def handler_for(api: FakeApi) -> type[BaseHTTPRequestHandler]:
             self._send(200, {"items": page, "next_token": str(start + limit) if more else None})
 
         def _create(self, body: dict[str, Any]) -> None:
+            if not isinstance(body.get("size"), int) or body["size"] < 1:
+                self._send(400, {"message": "Invalid request body"})  # API Gateway's validator
+                return
             if not str(body.get("filename", "")).endswith((".txt", ".jpg", ".csv", ".pdf")):
                 self._send(
                     400, _error("unsupported_file_type", "files of type '.exe' are not accepted")

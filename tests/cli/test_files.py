@@ -7,10 +7,18 @@ from typing import Any
 
 import pytest
 
+from fileproc.api.presign import ARTEFACT_DOWNLOADS
 from fileproc.api.uploads import MEDIA_TYPES
-from fileproc.keys import EXTENSIONS
+from fileproc.keys import EXTENSIONS, FILE_ID_PATTERN, new_file_id
 from fileproc_cli import ApiClient, ConfigError, WaitTimeout, download, upload, wait, wait_all
-from fileproc_cli.files import CONTENT_TYPES, content_type_for, local_name
+from fileproc_cli.files import (
+    ARTEFACT_SUFFIXES,
+    CONTENT_TYPES,
+    FILE_ID,
+    artefact_name,
+    content_type_for,
+    local_name,
+)
 
 from .fake_api import FakeApi
 
@@ -34,6 +42,22 @@ def test_every_extension_gets_a_type_the_api_accepts() -> None:
     assert set(CONTENT_TYPES) == set(EXTENSIONS)
     for extension, content_type in CONTENT_TYPES.items():
         assert content_type in MEDIA_TYPES[extension], extension
+
+
+def test_artefacts_are_named_as_the_api_names_them() -> None:
+    assert {
+        str(name): suffix for name, (suffix, _type) in ARTEFACT_DOWNLOADS.items()
+    } == ARTEFACT_SUFFIXES
+    record = {"file_id": "a" * 32, "filename": "dir/report.v2.pdf"}
+    assert artefact_name(record, "text") == "report.v2.txt"
+    assert artefact_name({"file_id": "b" * 32, "filename": ".."}, "thumbnail") == (
+        f"{'b' * 32}.thumbnail.jpg"
+    )
+
+
+def test_file_ids_are_the_apis() -> None:
+    assert FILE_ID.pattern == FILE_ID_PATTERN.pattern.strip("^$")
+    assert FILE_ID.fullmatch(new_file_id())
 
 
 def test_type_by_extension_whatever_its_case() -> None:

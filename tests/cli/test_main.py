@@ -100,11 +100,92 @@ def test_upload_checks_every_path_before_sending_any(api_env: FakeApi, tmp_path:
 
 def test_a_refused_file_does_not_stop_the_others(api_env: FakeApi, tmp_path: Path) -> None:
     (tmp_path / "setup.exe").write_bytes(b"MZ")
+    (tmp_path / "empty.csv").write_bytes(b"")
     (tmp_path / "a.txt").write_text("hello")
-    result = run("upload", str(tmp_path / "setup.exe"), str(tmp_path / "a.txt"))
+    paths = [str(tmp_path / name) for name in ("setup.exe", "empty.csv", "a.txt")]
+    result = run("upload", *paths)
     assert result.code == 4
-    assert "setup.exe: not uploaded: files of type '.exe' are not accepted" in result.err
+    assert (
+        f"setup.exe: not uploaded: {paths[0]} has type '.exe', which the pipeline does not "
+        "take: it takes .csv, .jpeg, .jpg, .json, .jsonl, .ndjson, .pdf, .png, .txt"
+    ) in result.err
+    assert (
+        f"empty.csv: not uploaded: {paths[1]} is empty (0 bytes): the pipeline takes files "
+        "of 1 byte or more"
+    ) in result.err
     assert "a.txt: PROCESSED" in result.err
+    # Told before sending: the API heard only of a.txt.
+    assert next(path for method, path, _ in api_env.requests if method == "POST") == "/files"
+    assert len([1 for method, path, _ in api_env.requests if path == "/files"]) == 1
+
+
+def test_an_oversized_file_says_the_apis_limit(api_env: FakeApi, tmp_path: Path) -> None:
+    """The limit is the deployment's: only the API knows it, and its answer says it."""
+    (tmp_path / "big.csv").write_text("a,b\n")
+    api_env.answers.append(
+        (
+            413,
+            {
+                "error": {
+                    "code": "payload_too_large",
+                    "message": "size 4 bytes is over the limit for data files (3 bytes)",
+                }
+            },
+        )
+    )
+    result = run("upload", str(tmp_path / "big.csv"))
+    assert result.code == 4
+    assert "big.csv: not uploaded: size 4 bytes is over the limit for data files (3 bytes)" in (
+        result.err
+    )
+
+
+@pytest.mark.parametrize("command", ["show", "wait", "download"])
+def test_a_malformed_id_names_no_file_and_is_not_sent(api_env: FakeApi, command: str) -> None:
+    """Exit 1 as for an unknown id (README: "1 a file FAILED or no such id"): no file has
+    it, and a script asking whether a file exists gets one answer for both."""
+    result = run(command, "not-an-id")
+    assert result.code == 1
+    assert result.err == (
+        "fileproc: error: 'not-an-id' is not a file id: ids are 32 hex characters "
+        "(fileproc ls shows them)\n"
+    )
+    assert api_env.requests == []
+
+
+def test_download_an_artefact(api_env: FakeApi) -> None:
+    record = api_env.add_record(
+        filename="photo.jpg",
+        category="image",
+        derived={"thumbnail": "derived/x/thumbnail.jpg"},
+    )
+    api_env.blobs[f"{record['file_id']}.thumbnail"] = b"\xff\xd8thumb"
+    result = run("download", record["file_id"], "--artefact", "thumbnail")
+    assert result.code == 0, result.err
+    assert Path("photo.thumbnail.jpg").read_bytes() == b"\xff\xd8thumb"
+    assert api_env.requests[-2][1] == f"/files/{record['file_id']}/download?artefact=thumbnail"
+
+    missing = run("download", record["file_id"], "--artefact", "text")
+    assert missing.code == 1
+    assert missing.err == (
+        f"fileproc: error: file {record['file_id']} has no text (it has: thumbnail; "
+        "its status is PROCESSED)\n"
+    )
+
+
+def test_an_artefact_of_a_file_still_processing(api_env: FakeApi) -> None:
+    record = api_env.add_record(filename="report.pdf", status="PROCESSING")
+    result = run("download", record["file_id"], "--artefact", "text")
+    assert result.code == 1
+    assert result.err.endswith(
+        "has no text (it has none; its status is PROCESSING): wait until it is PROCESSED\n"
+    )
+
+
+def test_an_unknown_artefact_is_a_usage_error() -> None:
+    with pytest.raises(SystemExit) as raised:
+        run("download", "a" * 32, "--artefact", "preview")
+    assert raised.value.code == 2
 
 
 def test_upload_without_waiting(api_env: FakeApi, tmp_path: Path) -> None:

@@ -57,15 +57,20 @@ def free_port() -> int:
         return port
 
 
-def build_zips(out_dir: Path) -> dict[str, str]:
-    """The function and layer zips for the sandbox's runtime and architecture, built into
+def build_zips(out_dir: Path) -> dict[str, Any]:
+    """The function, layer and console zips for the sandbox's runtime and architecture, built into
     out_dir (not build/, which ``make deploy`` and the demo use); the wheel cache is shared."""
     target = build.target_for_env(ENV)
     function_zip = build.build_function(build.LAMBDA_SRC, out_dir)
     layer_zip = build.build_layer(
         target, build.REQUIREMENTS, out_dir, cache_root=build.BUILD_DIR / "wheels"
     )
-    return {"function_zip_path": str(function_zip), "layer_zip_path": str(layer_zip)}
+    console_zip = build.build_console(build.CONSOLE_SRC, out_dir)
+    return {
+        "function_zip_path": str(function_zip),
+        "layer_zip_path": str(layer_zip),
+        "console": {"zip_path": str(console_zip)},
+    }
 
 
 @dataclass(frozen=True)

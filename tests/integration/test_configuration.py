@@ -215,12 +215,16 @@ def test_api_requires_a_key_on_every_method_and_throttles_per_key(stack: Stack) 
         if verb != "OPTIONS"  # CORS preflights carry no key, as browsers send none
     }
     assert sorted(methods) == [
+        ("/console", "GET"),
+        ("/console/{asset}", "GET"),
         ("/files", "GET"),
         ("/files", "POST"),
         ("/files/{file_id}", "GET"),
         ("/files/{file_id}/download", "GET"),
     ]
-    assert all(method["apiKeyRequired"] for method in methods.values())
+    # The console's page and files are public; every data route needs the key.
+    for (path, verb), method in methods.items():
+        assert method["apiKeyRequired"] is (not path.startswith("/console")), (path, verb)
     stage = apigateway.get_stage(restApiId=api_id, stageName=stack.outputs["api_stage_name"])
     assert stage["tracingEnabled"] is True
     (plan,) = [

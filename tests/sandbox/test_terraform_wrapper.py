@@ -17,6 +17,10 @@ TERRAFORM_OUTPUT = {
     "api_stage_name": {"value": "v1", "type": "string"},
     "api_key_value": {"value": "secret-key", "type": "string", "sensitive": True},
     "function_names": {"value": {"api": "fileproc-sandbox-api"}, "type": ["map", "string"]},
+    "console_url": {
+        "value": "https://abc123.execute-api.us-east-1.amazonaws.com/v1/console",
+        "type": "string",
+    },
 }
 
 
@@ -68,6 +72,8 @@ def test_outputs_are_flat_and_the_sandbox_api_url_is_the_local_front(
     flat = outputs.with_local_api_url(outputs.flatten(TERRAFORM_OUTPUT), "http://127.0.0.1:4567")
     assert flat["api_url"] == "http://127.0.0.1:4567/abc123/v1"
     assert flat["api_invoke_url"] == TERRAFORM_OUTPUT["api_url"]["value"]
+    # The console is a path of the same API: served by the same front.
+    assert flat["console_url"] == "http://127.0.0.1:4567/abc123/v1/console"
     assert flat["api_key_value"] == "secret-key"
     assert flat["function_names"] == {"api": "fileproc-sandbox-api"}
 

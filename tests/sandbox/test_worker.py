@@ -9,17 +9,21 @@ from __future__ import annotations
 import base64
 import hashlib
 import textwrap
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from sandbox_helpers import zip_of
 
+from fileproc_sandbox import lambda_runner
 from fileproc_sandbox.lambda_runner import (
     CodeCache,
     CodeIntegrityError,
     FunctionConfig,
+    FunctionPool,
     InitFailed,
+    LambdaService,
     Runtimes,
     Worker,
     WorkerSetup,
@@ -207,3 +211,40 @@ def test_the_code_cache_checks_the_sha256(tmp_path: Path) -> None:
 )
 def test_batch_item_failures_follow_lambdas_rules(payload: object, failed: set[str] | None) -> None:
     assert failed_message_ids(payload, {"a", "b"}) == failed
+
+
+def test_an_idle_environment_ends_after_the_idle_time(start: Callable[..., Worker]) -> None:
+    pool = FunctionPool(limit=2)
+    idle, crashed = start(), start()
+    pool.give_back(idle)
+    pool.give_back(crashed)
+    crashed.invoke({"action": "exit"}, "req-1", "Root=1-0-0")
+    since = idle.idle_since
+    assert pool.reap(now=since + lambda_runner.IDLE_WORKER_SECONDS - 1) == 1  # the dead one
+    assert idle.alive
+    assert pool.reap(now=since + lambda_runner.IDLE_WORKER_SECONDS) == 1
+    assert not idle.alive
+    assert pool.idle == []
+
+
+def test_the_service_ends_idle_environments_without_another_invocation(
+    start: Callable[..., Worker], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """They lingered until their function was invoked again: a function called once kept
+    its runtimes for as long as the sandbox ran."""
+    monkeypatch.setattr(lambda_runner, "IDLE_WORKER_SECONDS", 0.5)
+    monkeypatch.setattr(lambda_runner, "REAP_INTERVAL_SECONDS", 0.05)
+    service = LambdaService("http://127.0.0.1:1", tmp_path / "state")
+    try:
+        worker = start()
+        assert worker.invoke({}, "req-1", "Root=1-0-0").ok
+        pool = FunctionPool(limit=1)
+        service._pools[worker.config.arn] = pool
+        pool.give_back(worker)
+        deadline = time.monotonic() + 30
+        while worker.alive and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not worker.alive
+        assert pool.idle == []
+    finally:
+        service.shutdown()

@@ -27,7 +27,7 @@ def test_regional_rest_api_with_the_four_paths(dev: Plan) -> None:
     assert api["name"] == "fileproc-dev-api"
     assert api["endpoint_configuration"][0]["types"] == ["REGIONAL"]
     assert api["api_key_source"] == "HEADER"
-    paths = {r.name: r.values["path_part"] for r in dev.of_type("aws_api_gateway_resource")}
+    paths = {r.name: r.values["path_part"] for r in dev.of_type("aws_api_gateway_resource", "api")}
     assert paths == {"files": "files", "file": "{file_id}", "download": "download"}
     # /files/{file_id}/download: each resource hangs under the previous one.
     assert "aws_api_gateway_resource.files.id" in dev.references(
@@ -39,7 +39,7 @@ def test_regional_rest_api_with_the_four_paths(dev: Plan) -> None:
 
 
 def test_methods_need_an_api_key_and_validate_their_input(dev: Plan) -> None:
-    methods = dev.by_index("aws_api_gateway_method", "this")
+    methods = dev.by_index("aws_api_gateway_method", "this", "api")
     assert {k: m.values["http_method"] for k, m in methods.items()} == {
         k: method for k, (method, _) in ROUTES.items()
     }
@@ -65,7 +65,7 @@ def test_methods_need_an_api_key_and_validate_their_input(dev: Plan) -> None:
             v.values["validate_request_parameters"],
             v.values["validate_request_body"],
         )
-        for v in dev.of_type("aws_api_gateway_request_validator")
+        for v in dev.of_type("aws_api_gateway_request_validator", "api")
     }
     assert validators == {"parameters": (True, False), "parameters-and-body": (True, True)}
 
@@ -89,7 +89,7 @@ def test_create_file_body_model_matches_the_api(dev: Plan) -> None:
 
 
 def test_every_method_is_a_lambda_proxy_to_the_api_function(dev: Plan) -> None:
-    integrations = dev.by_index("aws_api_gateway_integration", "this")
+    integrations = dev.by_index("aws_api_gateway_integration", "this", "api")
     assert set(integrations) == set(ROUTES)
     for key, integration in integrations.items():
         assert integration.values["type"] == "AWS_PROXY", key
@@ -104,7 +104,7 @@ def test_every_method_is_a_lambda_proxy_to_the_api_function(dev: Plan) -> None:
 
 
 def test_lambda_permission_is_scoped_to_this_api(dev: Plan) -> None:
-    permission = dev.one("aws_lambda_permission")
+    permission = dev.one("aws_lambda_permission", module="api")
     assert permission.values["function_name"] == "fileproc-dev-api"
     assert permission.values["principal"] == "apigateway.amazonaws.com"
     assert permission.values["action"] == "lambda:InvokeFunction"

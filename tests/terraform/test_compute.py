@@ -18,7 +18,9 @@ PROCESSORS = ("image", "document", "data")
 
 
 def _functions(plan: Plan) -> dict[str, dict]:
-    return {key: r.values for key, r in plan.by_index("aws_lambda_function").items()}
+    return {
+        key: r.values for key, r in plan.by_index("aws_lambda_function", module="compute").items()
+    }
 
 
 def _hash(path: object) -> str:
@@ -49,7 +51,7 @@ def test_four_functions_with_the_contract_handlers(env_plan: tuple[str, Plan]) -
         assert function["handler"] == f"fileproc.handlers.{role}.handler"
         assert function["runtime"] == "python3.12"
         assert function["architectures"] == [architecture]
-    for key, resource in plan.by_index("aws_lambda_function").items():
+    for key, resource in plan.by_index("aws_lambda_function", module="compute").items():
         assert resource.is_unknown("layers"), key  # the layer version made in this plan
 
 
@@ -191,7 +193,7 @@ def test_customer_key_encrypts_environment_and_logs(dev: Plan, prod: Plan) -> No
     for key, function in prod.by_index("aws_lambda_function").items():
         assert function.is_unknown("kms_key_arn"), key
     groups = prod.of_type("aws_cloudwatch_log_group")
-    assert len(groups) == 6  # four functions, API access and execution logs
+    assert len(groups) == 7  # four functions, the console's, API access and execution logs
     for group in groups:
         assert group.is_unknown("kms_key_id"), group.address
     for values in _functions(dev).values():

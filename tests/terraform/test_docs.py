@@ -57,7 +57,7 @@ def _table_names(readme: str, heading: str) -> set[str]:
     return set(re.findall(r"^\| `([a-z0-9_]+)` \|", section, re.MULTILINE))
 
 
-@pytest.mark.parametrize("module", ["storage", "compute", "api"])
+@pytest.mark.parametrize("module", ["storage", "compute", "api", "console"])
 def test_module_readme_lists_every_input_and_output(module: str) -> None:
     directory = REPO_ROOT / "modules" / module
     readme = (directory / "README.md").read_text()

@@ -52,6 +52,8 @@ def test_policies_are_known_at_plan_time(all_plans: dict[str, Plan]) -> None:
                 f'module.compute.aws_iam_role_policy.kms["{r}"]'
                 for r in ("image", "document", "data", "api")
             }
+            # The console's logs-only policy, plus Decrypt on the key.
+            | {"module.console[0].aws_iam_role_policy.this"}
             if scenario == "prod"
             else set()
         )
@@ -156,7 +158,7 @@ def test_roles_are_assumed_by_their_service_only(dev: Plan) -> None:
     assert services == {
         **{
             f"fileproc-dev-{r}": {"Service": {"lambda.amazonaws.com"}}
-            for r in ("image", "document", "data", "api")
+            for r in ("image", "document", "data", "api", "console")
         },
         "fileproc-dev-apigateway-logs": {"Service": {"apigateway.amazonaws.com"}},
     }

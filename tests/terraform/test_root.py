@@ -56,6 +56,7 @@ def test_role_names_follow_project_environment_role(dev: Plan) -> None:
         "fileproc-dev-data",
         "fileproc-dev-api",
         "fileproc-dev-apigateway-logs",
+        "fileproc-dev-console",
     }
     assert dev.one("aws_dynamodb_table").values["name"] == "fileproc-dev-files"
     assert dev.one("aws_s3_bucket").values["bucket"] == "fileproc-dev-uploads-111111111111"
@@ -99,6 +100,7 @@ def test_region_defaults_to_us_east_1_and_follows_the_variable(dev: Plan, varian
 
 
 ROOT_OUTPUTS = {
+    "console_url",
     "api_url",
     "api_id",
     "api_stage_name",

@@ -94,10 +94,18 @@ def test_lifecycle_expires_noncurrent_versions_and_aborts_uploads(dev: Plan, var
 
 
 def test_cors_allows_browser_uploads_from_the_configured_origins(dev: Plan, sandbox: Plan) -> None:
-    (rule,) = dev.one("aws_s3_bucket_cors_configuration").values["cors_rule"]
+    cors = dev.one("aws_s3_bucket_cors_configuration")
+    # The configured origins, and the console's (the API's own origin, known after apply).
+    rules = cors.values["cors_rule"]
+    assert len(rules) == 2
+    (rule,) = [r for r in rules if "allowed_origins" in r]
+    (console,) = [r for r in rules if "allowed_origins" not in r]
     assert set(rule["allowed_origins"]) == {"http://localhost:3000", "https://dev.app.example.com"}
     assert "POST" in rule["allowed_methods"]  # presigned POST
     assert "GET" in rule["allowed_methods"]  # presigned GET from a page
+    assert console["allowed_methods"] == rule["allowed_methods"]
+    assert "local.console_origins" in dev.module_input_references("storage", "console_origins")
+    # "*" admits the console already: no second rule.
     (rule,) = sandbox.one("aws_s3_bucket_cors_configuration").values["cors_rule"]
     assert rule["allowed_origins"] == ["*"]
 

@@ -102,6 +102,8 @@ class Workspace:
         self.layer_zip = zips / "layer.zip"
         _placeholder_zip(self.function_zip)
         _placeholder_zip(self.layer_zip)
+        self.console_zip = zips / "console.zip"
+        _placeholder_zip(self.console_zip)
         binary = shutil.which("terraform")
         if binary is None:
             raise RuntimeError("terraform is not on PATH; the plan tests need the CLI")
@@ -117,6 +119,7 @@ class Workspace:
         overrides = {
             "function_zip_path": str(self.function_zip),
             "layer_zip_path": str(self.layer_zip),
+            "console": {"zip_path": str(self.console_zip)},
             **scenario.tf_vars,
         }
         text = json.dumps(overrides, sort_keys=True)
@@ -190,15 +193,29 @@ class Plan:
 
     # --- resources -------------------------------------------------------------------
 
-    def of_type(self, resource_type: str) -> list[Resource]:
-        return [r for r in self.resources if r.type == resource_type]
+    def of_type(self, resource_type: str, module: str | None = None) -> list[Resource]:
+        """Resources of one type, of one module ("compute", "console[0]", "" for the root)
+        or of all."""
+        return [
+            r
+            for r in self.resources
+            if r.type == resource_type and (module is None or r.module == module)
+        ]
 
-    def by_index(self, resource_type: str, name: str | None = None) -> dict[Any, Resource]:
+    def by_index(
+        self, resource_type: str, name: str | None = None, module: str | None = None
+    ) -> dict[Any, Resource]:
         """Resources of one type (and name), keyed by their for_each key or count index."""
-        return {r.index: r for r in self.of_type(resource_type) if name is None or r.name == name}
+        return {
+            r.index: r
+            for r in self.of_type(resource_type, module)
+            if name is None or r.name == name
+        }
 
-    def one(self, resource_type: str, name: str | None = None) -> Resource:
-        found = [r for r in self.of_type(resource_type) if name is None or r.name == name]
+    def one(
+        self, resource_type: str, name: str | None = None, module: str | None = None
+    ) -> Resource:
+        found = [r for r in self.of_type(resource_type, module) if name is None or r.name == name]
         assert len(found) == 1, f"expected one {resource_type}.{name}, found {len(found)}"
         return found[0]
 

@@ -592,6 +592,7 @@ def test_main_builds_the_function_zip_for_an_env(
     monkeypatch.setattr(build, "LAMBDA_SRC", source_tree)
     assert build.main(["--env", "dev", "--function-only"]) == 0
     assert (tmp_path / "build" / "function.zip").is_file()
+    assert (tmp_path / "build" / "console.zip").is_file()  # the web console's, always
 
 
 # --- requirements -------------------------------------------------------------------------
@@ -801,3 +802,108 @@ def test_real_layer_is_for_the_target_platform(architecture: str, tmp_path: Path
     assert {"PIL", "pypdfium2", "chardet", "aws_lambda_powertools", "aws_xray_sdk"} <= (top_level)
     assert not top_level & {"boto3", "botocore", "s3transfer"}
     assert path.stat().st_size <= build.MAX_DIRECT_UPLOAD_BYTES
+
+
+# --- reuse: rebuilt only when the inputs change ---------------------------------------------
+
+
+@pytest.fixture
+def zips_written(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the zips write_zip really writes (it still writes them)."""
+    written: list[str] = []
+    write = build.write_zip
+
+    def spy(path: Path, entries: Any) -> None:
+        written.append(path.name)
+        write(path, entries)
+
+    monkeypatch.setattr(build, "write_zip", spy)
+    return written
+
+
+def test_function_zip_is_reused_until_its_sources_change(
+    source_tree: Path,
+    tmp_path: Path,
+    zips_written: list[str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = tmp_path / "out"
+    target = Target("python3.12", "x86_64")
+    first = build.build_function(source_tree, out, target).read_bytes()
+    assert zips_written == ["function.zip"]
+
+    # A touch, a mode change or a stray file outside the package changes no input.
+    config = source_tree / "fileproc" / "config.py"
+    os.utime(config, (1_900_000_000, 1_900_000_000))
+    (source_tree / "fileproc" / "notes.txt").write_text("more scratch")
+    capsys.readouterr()
+    assert build.build_function(source_tree, out, target).read_bytes() == first
+    assert zips_written == ["function.zip"]
+    assert "function.zip: reused, its inputs are unchanged" in capsys.readouterr().out
+
+    config.write_text("LIMIT = 2\n")
+    edited = build.build_function(source_tree, out, target).read_bytes()
+    assert zips_written == ["function.zip", "function.zip"]
+    assert edited != first
+    assert "changed since the last build: sources" in capsys.readouterr().out
+
+    (source_tree / "fileproc" / "added.py").write_text("ADDED = 1\n")
+    build.build_function(source_tree, out, target)
+    assert len(zips_written) == 3
+
+    # Without bytecode the zip differs, and so do its inputs.
+    build.build_function(source_tree, out, target, bytecode=False)
+    assert len(zips_written) == 4
+    assert "changed since the last build: compiler" in capsys.readouterr().out
+
+
+def test_a_zip_changed_by_hand_is_built_again(
+    source_tree: Path, tmp_path: Path, zips_written: list[str]
+) -> None:
+    out = tmp_path / "out"
+    path = build.build_function(source_tree, out, bytecode=False)
+    first = path.read_bytes()
+    path.write_bytes(first[:-10])  # truncated, as by an interrupted copy
+    assert build.build_function(source_tree, out, bytecode=False).read_bytes() == first
+    assert zips_written == ["function.zip", "function.zip"]
+    build.inputs_record(path).unlink()  # no record: nothing proves what the zip is
+    build.build_function(source_tree, out, bytecode=False)
+    assert len(zips_written) == 3
+
+
+def test_layer_is_reused_until_its_pins_or_its_build_change(
+    build_test_layer: LayerBuilder,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    zips_written: list[str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    target = Target("python3.12", "x86_64")
+    first = build_test_layer(target).read_bytes()
+    assert zips_written == [target.layer_zip_name]
+
+    run = subprocess.run
+
+    def no_pip(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        assert "pip" not in command, "a reused layer must not run pip"
+        return run(command, **kwargs)
+
+    monkeypatch.setattr(build.subprocess, "run", no_pip)
+    capsys.readouterr()
+    # The same pins, reordered and commented: the same layer, reused without pip.
+    again = build_test_layer(target, pins="# pins\npurepkg==2.0\nnativepkg==1.0  # native\n")
+    assert again.read_bytes() == first
+    assert zips_written == [target.layer_zip_name]
+    assert "reused, its inputs are unchanged" in capsys.readouterr().out
+    monkeypatch.setattr(build.subprocess, "run", run)
+
+    grown = build_test_layer(target, pins="nativepkg==1.0\npurepkg==2.0\noldsyntax==1.0\n")
+    assert "python/oldsyntax/py2.py" in layer_files(grown)
+    assert zips_written == [target.layer_zip_name] * 2
+    assert "changed since the last build: pins" in capsys.readouterr().out
+
+    # A new version of this module (how layers are made) builds the layer again.
+    monkeypatch.setattr(build, "BUILD_CODE_SHA256", "0" * 64)
+    build_test_layer(target, pins="nativepkg==1.0\npurepkg==2.0\noldsyntax==1.0\n")
+    assert zips_written == [target.layer_zip_name] * 3
+    assert "changed since the last build: build_code" in capsys.readouterr().out

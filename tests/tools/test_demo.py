@@ -3,12 +3,13 @@ and the verdict on the samples. (make demo itself runs the real thing end to end
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
-from fileproc_sandbox import lambda_runner
-from fileproc_tools import demo
-from fileproc_tools.demo import ApplyTracker, command_prefix, unexpected
-from fileproc_tools.samples import SAMPLES
+from fileproc_tools import demo, runtime_python
+from fileproc_tools.demo import ApplyTracker, command_prefix, content_key, unexpected
+from fileproc_tools.samples import SAMPLES, SAMPLES_DIR
 
 # Lines as terraform 1.11 prints them with -no-color (taken from a sandbox apply).
 APPLY = """\
@@ -78,7 +79,8 @@ def test_demo_stops_early_without_the_runtime_s_python(
 ) -> None:
     """Without an interpreter for the sandbox's runtime every sample would time out after
     minutes; the demo says what to install before it starts anything."""
-    monkeypatch.setattr(lambda_runner, "find_interpreter", lambda runtime: None)
+    monkeypatch.setattr(runtime_python, "find_interpreter", lambda runtime: None)
+    monkeypatch.setattr(runtime_python, "uv_command", lambda: None)
     monkeypatch.setattr(
         demo.sandbox, "ensure_up", lambda: pytest.fail("the sandbox must not start")
     )
@@ -86,3 +88,57 @@ def test_demo_stops_early_without_the_runtime_s_python(
     err = capsys.readouterr().err
     assert "no Python 3.12" in err
     assert "FILEPROC_PYTHON3_12" in err
+
+
+# --- re-runs: what the demo reuses ----------------------------------------------------------
+
+
+class ListingClient:
+    """The one call processed_before makes: the records, newest first."""
+
+    def __init__(self, records: list[dict[str, object]]) -> None:
+        self.records = records
+        self.limits: list[int] = []
+
+    def iter_files(self, *, limit: int) -> Iterator[dict[str, object]]:
+        self.limits.append(limit)
+        yield from self.records[:limit]
+
+
+def sample_record(filename: str, status: str, data: bytes | None = None) -> dict[str, object]:
+    data = (SAMPLES_DIR / filename).read_bytes() if data is None else data
+    _, size, md5 = content_key(filename, data)
+    return {
+        "file_id": f"{filename}-{status}-{md5[:6]}",
+        "filename": filename,
+        "size": size,
+        "etag": md5,  # as the S3 event gives it: no quotes
+        "status": status,
+    }
+
+
+def test_processed_before_takes_only_the_same_content_that_ended_as_expected() -> None:
+    photo = (SAMPLES_DIR / "photo.jpg").read_bytes()
+    edited = photo[:-1] + b"\x00"  # same name and size, other content
+    newest_first = [
+        sample_record("photo.jpg", "PROCESSED", edited),
+        sample_record("report.pdf", "PROCESSING"),  # not final: not reused
+        sample_record("broken-photo.jpg", "PROCESSED"),  # not what it must end as
+        sample_record("photo.jpg", "PROCESSED"),
+        sample_record("notes.txt", "PROCESSED"),
+        sample_record("notes.txt", "FAILED"),
+        {**sample_record("catalog.json", "PROCESSED"), "etag": None},  # no event seen
+    ]
+    client = ListingClient(newest_first)
+    found = demo.processed_before(client)  # type: ignore[arg-type]
+    assert {name: record["file_id"] for name, record in found.items()} == {
+        "photo.jpg": newest_first[3]["file_id"],
+        "notes.txt": newest_first[4]["file_id"],
+    }
+    assert client.limits == [demo.REUSE_LOOKBACK]
+
+
+def test_a_quoted_etag_is_the_same_content() -> None:
+    record = sample_record("notes.txt", "PROCESSED")
+    record["etag"] = f'"{record["etag"]}"'
+    assert "notes.txt" in demo.processed_before(ListingClient([record]))  # type: ignore[arg-type]

@@ -19,6 +19,13 @@ and every ELF file in the result is checked against the target architecture.
 Downloaded wheels are cached under ``build/wheels/`` per requirements, runtime
 and architecture, so a second build is fast and works offline.
 
+A zip is built again only when its inputs change: beside each one,
+``<zip>.inputs.json`` records the hash of what it was made from (the function
+zip: every source file; the layer: the pins, the target, pip's arguments; both:
+the compiling interpreter's version and this module's own code) and the zip's
+hash. When both still match, the zip is reused as it is: a re-run of ``make
+demo``/``deploy`` then skips the layer's 15-20 s of installing and compiling.
+
     python -m fileproc_tools.build --env dev
     python -m fileproc_tools.build --runtime python3.13 --architecture x86_64
 """
@@ -38,11 +45,11 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from email.parser import HeaderParser
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from installer import install
 from installer.destinations import SchemeDictionaryDestination
@@ -56,12 +63,19 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
-from fileproc_sandbox.lambda_runner import find_interpreter, interpreter_variable
+from fileproc_sandbox.lambda_runner import (
+    InterpreterError,
+    find_interpreter,
+    interpreter_variable,
+)
 from fileproc_tools.tfconfig import REPO_ROOT
 
 LAMBDA_SRC = REPO_ROOT / "lambda_src"
 REQUIREMENTS = LAMBDA_SRC / "requirements.txt"
 BUILD_DIR = REPO_ROOT / "build"
+# The web console's function (modules/console): its handler and static files.
+CONSOLE_SRC = REPO_ROOT / "console"
+CONSOLE_HANDLER = "fileproc_console.py"
 PACKAGE = "fileproc"
 # The four functions' handlers, fileproc.handlers.<role>.handler (docs/contracts.md).
 HANDLER_MODULES = ("image", "document", "data", "api")
@@ -267,6 +281,59 @@ def describe(path: Path) -> str:
     )
 
 
+# --- reuse: a zip is rebuilt only when its inputs change ---------------------------------
+
+# This module's own code is an input of every zip: a change to how zips are made
+# rebuilds them even when the sources did not change.
+BUILD_CODE_SHA256 = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def inputs_record(path: Path) -> Path:
+    """``build/function.zip`` -> ``build/function.zip.inputs.json``."""
+    return path.with_name(path.name + ".inputs.json")
+
+
+def _recorded(path: Path) -> dict[str, Any] | None:
+    try:
+        record: dict[str, Any] = json.loads(inputs_record(path).read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def reuse_or_build(path: Path, inputs: Mapping[str, Any], make: Callable[[], None]) -> bool:
+    """``make()`` writes ``path`` unless the zip there was made from these same inputs
+    (and is still the zip it was); True when it was reused.
+
+    inputs: JSON values naming everything the zip's bytes depend on. The zip's
+    own hash is checked too, so a zip edited or replaced by hand is rebuilt.
+    """
+    inputs = {"build_code": BUILD_CODE_SHA256, **inputs}
+    key = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+    before = _recorded(path)
+    unchanged = before is not None and before.get("key") == key and path.is_file()
+    if unchanged and before is not None and before.get("zip_sha256") == file_sha256(path):
+        print(f"{path.name}: reused, its inputs are unchanged")
+        return True
+    if before is not None and isinstance(before.get("inputs"), dict):
+        changed = sorted(
+            name
+            for name in {*inputs, *before["inputs"]}
+            if inputs.get(name) != before["inputs"].get(name)
+        )
+        what = ", ".join(changed) or "the zip itself"
+        print(f"{path.name}: building, changed since the last build: {what}")
+    inputs_record(path).unlink(missing_ok=True)  # no record while the zip is half made
+    make()
+    record = {"key": key, "zip_sha256": file_sha256(path), "inputs": inputs}
+    inputs_record(path).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    return False
+
+
 # --- bytecode for the target runtime ---------------------------------------------------------
 
 # Where Lambda puts the code: the path each .pyc names (co_filename, seen in
@@ -301,6 +368,7 @@ class Compiler:
 
     interpreter: str
     cache_tag: str
+    version: str = ""  # sys.version: the bytes of a .pyc may change with the patch release
 
     def pyc_name(self, source_name: str) -> str:
         """``a/b.py`` -> ``a/__pycache__/b.cpython-312.pyc``, where the import system looks."""
@@ -315,20 +383,32 @@ def find_compiler(runtime: str) -> Compiler | None:
     interpreter = find_interpreter(runtime)
     if interpreter is None:
         return None
-    cache_tag = subprocess.run(
-        [interpreter, "-I", "-c", "import sys; print(sys.implementation.cache_tag)"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    return Compiler(interpreter, cache_tag)
+    cache_tag, version = (
+        subprocess.run(
+            [
+                interpreter,
+                "-I",
+                "-c",
+                "import sys; print(sys.implementation.cache_tag); print(sys.version)",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        .stdout.strip()
+        .split("\n", 1)
+    )
+    return Compiler(interpreter, cache_tag, version)
 
 
 def compiler_for(target: Target, bytecode: bool) -> Compiler | None:
     """The compiler to use, or None with a warning when bytecode is wanted but impossible."""
     if not bytecode:
         return None
-    compiler = find_compiler(target.runtime)
+    try:
+        compiler = find_compiler(target.runtime)
+    except InterpreterError as exc:  # a FILEPROC_PYTHON3_X naming a wrong interpreter
+        raise BuildError(str(exc)) from None
     if compiler is not None:
         print(f"bytecode: {compiler.cache_tag}, compiled by {compiler.interpreter}")
     else:
@@ -340,6 +420,11 @@ def compiler_for(target: Target, bytecode: bool) -> Compiler | None:
             file=sys.stderr,
         )
     return compiler
+
+
+def compiler_identity(compiler: Compiler | None) -> str | None:
+    """What of the compiler the bytes of the .pyc depend on (None: no bytecode)."""
+    return None if compiler is None else f"{compiler.cache_tag} {compiler.version}"
 
 
 def compile_entries(
@@ -428,15 +513,29 @@ def build_function(
     path = out_dir / "function.zip"
     entries = function_entries(src)
     compiler = compiler_for(target, bytecode)
-    with tempfile.TemporaryDirectory(prefix="fileproc-function-") as staging:
-        if compiler is not None:
-            # Checked against the source's hash at import: an edit made in the Lambda
-            # console's code editor (which keeps the other files) is not shadowed by a
-            # stale .pyc. The cost is reading and hashing ~40 small files.
-            entries += compile_entries(
-                compiler, entries, FUNCTION_ROOT, Path(staging), mode="CHECKED_HASH", strict=True
-            )
-        write_zip(path, entries)
+
+    def make() -> None:
+        sources = list(entries)
+        with tempfile.TemporaryDirectory(prefix="fileproc-function-") as staging:
+            if compiler is not None:
+                # Checked against the source's hash at import: an edit made in the Lambda
+                # console's code editor (which keeps the other files) is not shadowed by a
+                # stale .pyc. The cost is reading and hashing ~40 small files.
+                sources += compile_entries(
+                    compiler,
+                    sources,
+                    FUNCTION_ROOT,
+                    Path(staging),
+                    mode="CHECKED_HASH",
+                    strict=True,
+                )
+            write_zip(path, sources)
+
+    inputs = {
+        "sources": {entry.name: file_sha256(entry.source) for entry in entries},
+        "compiler": compiler_identity(compiler),
+    }
+    reuse_or_build(path, inputs, make)
     print(describe(path))
     if path.stat().st_size > FUNCTION_ZIP_TARGET_BYTES:
         print(
@@ -444,6 +543,29 @@ def build_function(
             "is something other than the package's code in it?",
             file=sys.stderr,
         )
+    return path
+
+
+# --- console zip --------------------------------------------------------------------------
+
+
+def build_console(src: Path = CONSOLE_SRC, out_dir: Path = BUILD_DIR) -> Path:
+    """build/console.zip: the console's handler at the root and its static files under
+    ``static/``. No bytecode: one small module, compiled once per cold start in
+    milliseconds, and the zip stays the same on every machine."""
+    handler = src / CONSOLE_HANDLER
+    if not handler.is_file():
+        raise BuildError(f"{handler} does not exist")
+    static = sorted(
+        p for p in (src / "static").iterdir() if p.is_file() and not p.name.startswith(".")
+    )
+    if not any(p.name == "index.html" for p in static):
+        raise BuildError(f"{src / 'static'} has no index.html")
+    entries = [ZipEntry(CONSOLE_HANDLER, handler)]
+    entries += [ZipEntry(f"static/{p.name}", p) for p in static]
+    path = out_dir / "console.zip"
+    write_zip(path, entries)
+    print(describe(path))
     return path
 
 
@@ -693,27 +815,40 @@ def build_layer(
     """build/layer-<runtime>-<architecture>.zip from the pinned requirements, with the
     .pyc of the runtime's Python when ``bytecode``."""
     pins = read_requirements(requirements)
-    cache = download_wheels(pins, target, cache_root or out_dir / "wheels", pip_args)
-    wheels = select_wheels(cache, pins)
-    check_closure(pins, wheels, target)
     path = out_dir / target.layer_zip_name
     compiler = compiler_for(target, bytecode)
-    with tempfile.TemporaryDirectory(prefix="fileproc-layer-") as staging:
-        site = install_wheels((wheels[pin.name] for pin in pins), target, Path(staging))
-        check_elf_machine(site, target.machine)
-        entries = layer_entries(site)
-        if compiler is not None:
-            # Unchecked: a layer version never changes, so the import need not read
-            # and hash every source to trust its .pyc.
-            entries += compile_entries(
-                compiler,
-                entries,
-                LAYER_ROOT,
-                Path(staging) / "bytecode",
-                mode="UNCHECKED_HASH",
-                strict=False,
-            )
-        write_zip(path, entries)
+
+    def make() -> None:
+        cache = download_wheels(pins, target, cache_root or out_dir / "wheels", pip_args)
+        wheels = select_wheels(cache, pins)
+        check_closure(pins, wheels, target)
+        with tempfile.TemporaryDirectory(prefix="fileproc-layer-") as staging:
+            site = install_wheels((wheels[pin.name] for pin in pins), target, Path(staging))
+            check_elf_machine(site, target.machine)
+            entries = layer_entries(site)
+            if compiler is not None:
+                # Unchecked: a layer version never changes, so the import need not read
+                # and hash every source to trust its .pyc.
+                entries += compile_entries(
+                    compiler,
+                    entries,
+                    LAYER_ROOT,
+                    Path(staging) / "bytecode",
+                    mode="UNCHECKED_HASH",
+                    strict=False,
+                )
+            write_zip(path, entries)
+
+    # The pins, not the file's bytes: a comment or a reordering changes nothing.
+    # A pin's wheels never change on PyPI, so pins, target and pip's arguments
+    # (where the wheels come from) name the layer's contents.
+    inputs = {
+        "pins": [str(pin) for pin in pins],
+        "target": [target.runtime, target.architecture],
+        "pip_args": list(pip_args),
+        "compiler": compiler_identity(compiler),
+    }
+    reuse_or_build(path, inputs, make)
     print(describe(path))
     if path.stat().st_size > MAX_DIRECT_UPLOAD_BYTES:
         raise BuildError(f"{path.name} is over Lambda's 50 MB limit for a directly uploaded zip")
@@ -753,6 +888,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         target = Target(args.runtime or target.runtime, args.architecture or target.architecture)
         bytecode = not args.no_bytecode
         build_function(LAMBDA_SRC, BUILD_DIR, target, bytecode=bytecode)
+        build_console(CONSOLE_SRC, BUILD_DIR)
         if not args.function_only:
             build_layer(target, REQUIREMENTS, BUILD_DIR, bytecode=bytecode)
     except BuildError as exc:

@@ -10,14 +10,20 @@
 5. print their records and how to carry on: the API URL, the key, the CLI,
    and how to stop the sandbox.
 
-Run again, it uploads the samples anew; the deploy is then Terraform finding
-nothing to change. Exit status 0 only when every sample ends as expected
-(the damaged JPEG FAILED, the others PROCESSED).
+Run again on the same sandbox, it reuses what is unchanged: the zips (rebuilt
+only when their inputs change), the deployed stack (no ``terraform apply`` when
+neither the configuration nor the zips changed since the last deploy to this
+sandbox) and, when the stack was left as it was, the records of samples already
+processed by it (same name, size and content): the same code would process them
+the same way, and each run would otherwise pile up six more records. ``make demo
+FRESH=1`` applies and uploads everything again. Exit status 0 only when every
+sample ends as expected (the damaged JPEG FAILED, the others PROCESSED).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import re
 import shlex
@@ -34,14 +40,15 @@ from fileproc_cli import ApiClient, ApiConfig, CliError, outputs, upload, wait_a
 from fileproc_cli.config import display_path
 from fileproc_cli.progress import Progress, elapsed
 from fileproc_cli.render import human_size, records_table
-from fileproc_sandbox import lambda_runner
 from fileproc_sandbox.control import DEFAULT_PORT
-from fileproc_tools import build, terraform
+from fileproc_tools import build, runtime_python, terraform
 from fileproc_tools.samples import SAMPLES, SAMPLES_DIR
 
 ENV = terraform.SANDBOX
 PROCESSING_TIMEOUT_SECONDS = 180.0
 TICK_SECONDS = 0.25
+# Records looked through for samples processed before (newest first): many runs' worth.
+REUSE_LOOKBACK = 200
 # Settings of the caller that the printed commands must repeat to reach the same sandbox.
 SANDBOX_SETTINGS = ("SANDBOX_PORT", "SANDBOX_API_PORT", "FILEPROC_SANDBOX_DIR")
 
@@ -113,7 +120,7 @@ def _log_tail(path: Path, lines: int = 25) -> str:
     return "\n".join(f"    {line}" for line in text[-lines:])
 
 
-def deploy(progress: Progress) -> ApplyTracker:
+def deploy(progress: Progress, force: bool = False) -> tuple[terraform.Deployed, ApplyTracker]:
     """``terraform.deploy`` of the sandbox (init, apply, outputs file), its output into a log
     and a live line of what it is waiting on."""
     tf = terraform.target(ENV)  # starts the sandbox if needed, makes the state bucket
@@ -121,6 +128,7 @@ def deploy(progress: Progress) -> ApplyTracker:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     tracker = ApplyTracker()
     failures: list[terraform.TerraformError] = []
+    results: list[terraform.Deployed] = []
     started = time.monotonic()
     with log_path.open("w") as log:
 
@@ -130,7 +138,9 @@ def deploy(progress: Progress) -> ApplyTracker:
 
         def work() -> None:
             try:
-                terraform.deploy(tf, auto_approve=True, on_line=on_line)
+                results.append(
+                    terraform.deploy(tf, auto_approve=True, on_line=on_line, force=force)
+                )
             except terraform.TerraformError as exc:
                 failures.append(exc)
 
@@ -146,16 +156,51 @@ def deploy(progress: Progress) -> ApplyTracker:
             f"{failures[0]}\n{errors or _log_tail(log_path)}\n"
             f"  full output: {display_path(log_path)}"
         )
-    return tracker
+    return results[0], tracker
 
 
 # --------------------------------------------------------------------------- samples
 
 
-def upload_samples(client: ApiClient, progress: Progress) -> dict[str, str]:
-    """Each sample through POST /files and its presigned form; file id -> file name."""
+def content_key(filename: str, data: bytes) -> tuple[str, int, str]:
+    """What identifies a sample's content in its record: name, size and S3's ETag (the MD5
+    of an object uploaded in one part without KMS, as the sandbox stores it)."""
+    return filename, len(data), hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+def record_key(record: dict[str, Any]) -> tuple[str, int, str] | None:
+    etag = record.get("etag")
+    if not isinstance(etag, str) or not isinstance(record.get("size"), int):
+        return None
+    return str(record.get("filename")), int(record["size"]), etag.strip('"')
+
+
+def processed_before(client: ApiClient) -> dict[str, dict[str, Any]]:
+    """Sample file name -> the newest record of that same content that ended as expected."""
+    wanted = {content_key(s.filename, (SAMPLES_DIR / s.filename).read_bytes()): s for s in SAMPLES}
+    found: dict[str, dict[str, Any]] = {}
+    for record in client.iter_files(limit=REUSE_LOOKBACK):
+        sample = wanted.get(record_key(record) or ("", 0, ""))
+        if sample and sample.filename not in found and record["status"] == sample.expected_status:
+            found[sample.filename] = record
+    return found
+
+
+def upload_samples(
+    client: ApiClient, progress: Progress, reuse: dict[str, dict[str, Any]] | None = None
+) -> dict[str, str]:
+    """Each sample through POST /files and its presigned form, unless ``reuse`` has its
+    record; file id -> file name."""
     names: dict[str, str] = {}
     for sample in SAMPLES:
+        if reuse and sample.filename in reuse:
+            record = reuse[sample.filename]
+            names[record["file_id"]] = sample.filename
+            progress.note(
+                f"  {sample.filename:<18} {human_size(record['size']):>9}  {'same content':<38} "
+                f"-> {record['file_id']} (processed before)"
+            )
+            continue
         started = upload(client, SAMPLES_DIR / sample.filename)
         names[started.file_id] = sample.filename
         progress.note(
@@ -214,6 +259,7 @@ def closing(config: ApiConfig, records: list[dict[str, Any]]) -> str:
 The pipeline runs on the local sandbox.
 
   API URL   {config.url}
+  Console   {outputs.load(ENV).get("console_url") or "off"} (in a browser, with the key below)
   API key   in {display_path(outputs.outputs_path(ENV))} (api_key_value); for your shell:
               eval "$({prefix}{cli} config)"
               curl -H "x-api-key: $FILEPROC_API_KEY" "$FILEPROC_API_URL/files?limit=5"
@@ -223,6 +269,7 @@ The pipeline runs on the local sandbox.
     {prefix}{cli} show {photo}
     {prefix}{cli} upload samples/report.pdf your-own-file.csv
     {prefix}{cli} download {photo} -o /tmp/
+    {prefix}{cli} download {photo} --artefact thumbnail -o /tmp/
     {prefix}{cli} redrive --dry-run
     {prefix}{cli} --help
 
@@ -232,7 +279,7 @@ The pipeline runs on the local sandbox.
 # --------------------------------------------------------------------------- main
 
 
-def run(timeout: float, out: TextIO) -> int:
+def run(timeout: float, out: TextIO, fresh: bool = False) -> int:
     progress = Progress(out)
     began = time.monotonic()
 
@@ -243,14 +290,13 @@ def run(timeout: float, out: TextIO) -> int:
     def done(text: str, since: float) -> None:
         progress.note(f"   {text} ({elapsed(time.monotonic() - since)})")
 
+    # The sandbox runs the functions with the runtime's Python (envs/sandbox.tfvars):
+    # obtained now, before anything starts, or the demo stops saying what to install.
     runtime = build.target_for_env(ENV).runtime
-    if lambda_runner.find_interpreter(runtime) is None:
-        raise DemoError(
-            f"the sandbox runs the functions with {runtime} (envs/{ENV}.tfvars), and this "
-            f"machine has no {runtime.replace('python', 'Python ')}: install it (e.g. `pyenv "
-            f"install {runtime.removeprefix('python')}`) or set "
-            f"{lambda_runner.interpreter_variable(runtime)} to its interpreter"
-        )
+    try:
+        runtime_python.ensure_interpreter(runtime, note=progress.note)
+    except runtime_python.MissingInterpreter as exc:
+        raise DemoError(f"the sandbox runs the functions with {runtime}: {exc}") from None
 
     since = step("1/5 sandbox")
     was_running = sandbox.is_running()
@@ -268,20 +314,32 @@ def run(timeout: float, out: TextIO) -> int:
     progress.note(
         "   A fresh deploy takes about 90 s, mostly the aws provider waiting until each SQS\n"
         "   queue and the bucket lifecycle read back as written (its consistency checks, the\n"
-        "   same on AWS). A stack already deployed only gets its state refreshed."
+        "   same on AWS). Run again with nothing changed, the apply is skipped; with a change,\n"
+        "   it applies without reading every resource back (FRESH=1 reads them all)."
     )
-    tracker = deploy(progress)
-    if tracker.no_changes:
-        done("no changes: the stack was already deployed", since)
+    deployed, tracker = deploy(progress, force=fresh)
+    if deployed.skipped:
+        done("nothing changed since the last deploy to this sandbox: apply skipped", since)
+    elif tracker.no_changes:
+        done(f"no changes: the stack was already deployed ({deployed.how})", since)
     else:
-        done(f"resources {tracker.applied or 'applied'}", since)
+        done(f"resources {tracker.applied or 'applied'} ({deployed.how})", since)
     found = outputs.load(ENV)
     config = ApiConfig(found["api_url"], found["api_key_value"])
     client = ApiClient(config)
 
     since = step(f"4/5 upload: {len(SAMPLES)} samples through {config.url}")
-    names = upload_samples(client, progress)
-    done("uploaded", since)
+    # Only records made by this same deployed code say what it does with the samples.
+    reuse = processed_before(client) if deployed.skipped else {}
+    names = upload_samples(client, progress, reuse)
+    if reuse:
+        done(
+            f"uploaded {len(SAMPLES) - len(reuse)}, {len(reuse)} processed before by this "
+            "same stack: records reused (make demo FRESH=1 uploads them again)",
+            since,
+        )
+    else:
+        done("uploaded", since)
 
     since = step("5/5 processing: S3 -> SQS -> Lambda -> DynamoDB")
     records = follow(client, names, progress, timeout)
@@ -310,9 +368,14 @@ def main(argv: list[str] | None = None) -> int:
         default=PROCESSING_TIMEOUT_SECONDS,
         help=f"seconds to wait for processing (default {PROCESSING_TIMEOUT_SECONDS:g})",
     )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="apply (with a full refresh) and upload every sample, even when nothing changed",
+    )
     args = parser.parse_args(argv)
     try:
-        return run(args.timeout, sys.stdout)
+        return run(args.timeout, sys.stdout, fresh=args.fresh)
     except (DemoError, CliError, terraform.TerraformError, sandbox.SandboxError) as exc:
         print(f"\ndemo: error: {exc}", file=sys.stderr)
         log = display_path(sandbox.Settings.from_env().log_file)

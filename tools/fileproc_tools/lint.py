@@ -27,7 +27,7 @@ from pathlib import Path
 
 from fileproc_tools.tfconfig import REPO_ROOT, terraform_env
 
-PYTHON_PATHS = ("lambda_src", "cli", "sandbox", "tools", "tests", "bench")
+PYTHON_PATHS = ("lambda_src", "cli", "sandbox", "tools", "console", "tests", "bench")
 # Not the project's Terraform: the venvs and the build outputs.
 CHECKOV_SKIP_PATHS = (".venv", ".venv-checkov", "build")
 LINT_DATA_DIR = Path("build") / "lint"

@@ -19,6 +19,18 @@ would outlive them and go stale).
 
 ``deploy`` writes the outputs file (``outputs.py``) after a successful apply;
 ``outputs`` writes it for what is deployed.
+
+A sandbox deploy records what it applied (``.sandbox/deployed-sandbox.json``: a
+hash of the configuration, the tfvars and the zips, and the version of the
+state object it left in the sandbox's S3). Run again against the same state
+(same sandbox, nobody applied or destroyed since), it skips ``terraform apply``
+when nothing in that hash changed, and applies with ``-refresh=false`` when
+something did: refreshing reads back ~115 resources (35-56 s here) to find
+changes made outside Terraform, and in the sandbox nothing else writes them
+(the emulator's own writers touch objects, items and messages, never a
+resource's settings). ``--force`` (``make deploy ENV=sandbox
+FORCE=1``, ``make demo FRESH=1``) applies with a full refresh anyway.
+Real environments always refresh: other people and AWS itself change them.
 """
 
 from __future__ import annotations
@@ -126,11 +138,14 @@ class Target:
         return "us-east-1"
 
     def backend_bucket(self) -> str:
+        return self.backend_setting("bucket")
+
+    def backend_setting(self, name: str) -> str:
         for line in self.backend_config.read_text().splitlines():
             key, _, value = line.partition("=")
-            if key.strip() == "bucket":
+            if key.strip() == name:
                 return value.split("#")[0].strip().strip('"')
-        raise TerraformError(f"{self.backend_config} names no bucket")
+        raise TerraformError(f"{self.backend_config} names no {name}")
 
 
 def target(env: str) -> Target:
@@ -241,17 +256,117 @@ def plan(tf: Target, out: Path | None = None) -> None:
     run(tf, *args)
 
 
-def deploy(tf: Target, auto_approve: bool, on_line: Callable[[str], None] | None = None) -> Path:
-    """init + apply, then the outputs file; on_line as for ``run``."""
+# --------------------------------------------------------------------------- sandbox re-deploys
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """What ``deploy`` did: the outputs file, and how much of an apply it took."""
+
+    outputs: Path
+    how: str  # "applied", "applied without refresh", "skipped: nothing changed"
+
+    @property
+    def skipped(self) -> bool:
+        return self.how.startswith("skipped")
+
+
+def stack_inputs(tf: Target, root: Path = REPO_ROOT) -> dict[str, str]:
+    """Every file the deployed stack is made from, with its sha256: the root's and the
+    modules' files, the environment's tfvars and backend, every zip in build/ (whatever
+    zips the configuration uploads), and the arguments and TF_VAR_* given to Terraform."""
+    files = [*root.glob("*.tf"), root / ".terraform.lock.hcl", tf.tfvars, tf.backend_config]
+    files += [path for path in (root / "modules").rglob("*") if path.is_file()]
+    files += (root / "build").glob("*.zip")
+    found = {}
+    for path in files:
+        relative = path.relative_to(root)
+        if path.is_file() and not any(part.startswith(".") for part in relative.parts[:-1]):
+            found[relative.as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    found["args"] = json.dumps([*tf.init_args(), *tf.var_args()])
+    found["env"] = json.dumps(
+        sorted((k, v) for k, v in os.environ.items() if k.startswith("TF_VAR_"))
+    )
+    return found
+
+
+def fingerprint(inputs: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+
+def deploy_record_path(env: str) -> Path:
+    return outputs.outputs_dir() / f"deployed-{env}.json"
+
+
+def state_version(tf: Target) -> str | None:
+    """The version of the state object in the sandbox's S3 (None: no state there).
+
+    The state bucket is versioned, so every apply or destroy writes a new version,
+    and a restarted sandbox has no state at all: this names one state of one sandbox.
+    """
+    assert tf.endpoint is not None
+    s3 = credentials.client("s3", tf.endpoint, tf.region())
+    try:
+        head = s3.head_object(Bucket=tf.backend_bucket(), Key=tf.backend_setting("key"))
+    except ClientError:
+        return None
+    return f"{head.get('VersionId')} {head.get('ETag')}"
+
+
+def apply_mode(recorded: dict[str, Any] | None, current_state: str | None, stack: str) -> str:
+    """How to apply to the sandbox: "skip", "no-refresh" or "full".
+
+    Only a state that this checkout's last successful deploy left (same version of the
+    state object) is trusted to match the resources without reading them back.
+    """
+    if recorded is None or current_state is None or recorded.get("state") != current_state:
+        return "full"
+    return "skip" if recorded.get("fingerprint") == stack else "no-refresh"
+
+
+def _read_record(env: str) -> dict[str, Any] | None:
+    try:
+        recorded = json.loads(deploy_record_path(env).read_text())
+    except (OSError, ValueError):
+        return None
+    return recorded if isinstance(recorded, dict) else None
+
+
+def deploy(
+    tf: Target,
+    auto_approve: bool,
+    on_line: Callable[[str], None] | None = None,
+    *,
+    force: bool = False,
+) -> Deployed:
+    """init + apply, then the outputs file; on_line as for ``run``.
+
+    A sandbox whose deployed state and inputs are those of the last deploy is left
+    as it is (see the module's description); ``force`` applies with a full refresh.
+    """
     init(tf, on_line=on_line)
     approve = ["-input=false", "-auto-approve"] if auto_approve or tf.endpoint else []
-    run(tf, "apply", *approve, *tf.var_args(), on_line=on_line)
-    return write_outputs(tf)
+    if tf.endpoint is None:
+        run(tf, "apply", *approve, *tf.var_args(), on_line=on_line)
+        return Deployed(write_outputs(tf), "applied")
+    record_path = deploy_record_path(tf.env)
+    stack = fingerprint(stack_inputs(tf))
+    mode = "full" if force else apply_mode(_read_record(tf.env), state_version(tf), stack)
+    if mode == "skip" and outputs.outputs_path(tf.env).is_file():
+        return Deployed(outputs.outputs_path(tf.env), "skipped: nothing changed")
+    record_path.unlink(missing_ok=True)  # an apply that fails half-way leaves no claim
+    refresh = ["-refresh=false"] if mode == "no-refresh" else []
+    run(tf, "apply", *approve, *refresh, *tf.var_args(), on_line=on_line)
+    written = write_outputs(tf)
+    record = {"fingerprint": stack, "state": state_version(tf), "endpoint": tf.endpoint}
+    record_path.write_text(json.dumps(record, indent=1) + "\n")
+    return Deployed(written, "applied without refresh" if refresh else "applied")
 
 
 def destroy(tf: Target, auto_approve: bool) -> None:
     init(tf)
     approve = ["-input=false", "-auto-approve"] if auto_approve or tf.endpoint else []
+    deploy_record_path(tf.env).unlink(missing_ok=True)
     run(tf, "destroy", *approve, *tf.var_args())
     outputs.outputs_path(tf.env).unlink(missing_ok=True)
 
@@ -286,6 +401,11 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("FILEPROC_AUTO_APPROVE") == "1",
         help="apply or destroy without asking (always so for the sandbox)",
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="sandbox: apply with a full refresh even when nothing changed since the last deploy",
+    )
     args = parser.parse_args(argv)
     try:
         tf = target(args.env)
@@ -294,7 +414,13 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "plan":
             plan(tf)
         elif args.command == "deploy":
-            print(f"outputs: {deploy(tf, args.auto_approve)}")
+            deployed = deploy(tf, args.auto_approve, force=args.force)
+            if deployed.skipped:
+                print(
+                    "nothing changed since the last deploy to this sandbox: apply skipped "
+                    "(FORCE=1 applies anyway)"
+                )
+            print(f"outputs: {deployed.outputs}")
         elif args.command == "destroy":
             destroy(tf, args.auto_approve)
         else:
