@@ -19,8 +19,6 @@ from pathlib import Path
 from PIL import Image
 from PIL.ExifTags import IFD, Base
 
-from fileproc_tools.pdfs import text_pdf
-
 SEED = 20241124
 MB = 1024 * 1024
 CSV_KINDS = ("mixed", "numeric")
@@ -145,6 +143,10 @@ def report_pdf(pages: int, lines_per_page: int = 45, seed: int = SEED) -> bytes:
             words = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(8, 14)))
             lines.append(f"{words} {rng.randint(0, 10_000)}")
         texts.append(lines)
+    # Imported here: bench workers run under the Lambda runtime's Python with the layer,
+    # which has no pypdf (PDFs are read with PDFium), and import this module for the CSVs.
+    from fileproc_tools.pdfs import text_pdf
+
     return text_pdf(
         texts,
         metadata={"/Title": "Benchmark report", "/Author": "fileproc bench"},
