@@ -148,7 +148,11 @@ def test_a_duplicate_notification_leaves_one_record_and_one_artefact_version(
     s3 = stack.client("s3")
     prefix = f"derived/{file_id}/"
     versions_before = s3.list_object_versions(Bucket=stack.bucket, Prefix=prefix)["Versions"]
-    assert [v["Key"] for v in versions_before] == [f"{prefix}text.txt"]
+    # One version of each artefact: the page-1 preview and the text.
+    assert sorted(v["Key"] for v in versions_before) == [
+        f"{prefix}text.txt",
+        f"{prefix}thumbnail.jpg",
+    ]
     assert skip_logs(stack, file_id) == []
 
     # S3 delivers at least once: the same notification again, byte for byte.
