@@ -309,11 +309,11 @@ def _stop_group(pid: int, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
     # A killed process takes a moment to exit on a loaded machine: `down` returns once
     # nothing it started is left (bounded: an unkillable process is the kernel's).
     deadline = time.monotonic() + KILL_WAIT_SECONDS
-    while time.monotonic() < deadline and _group_members(pid):
+    while time.monotonic() < deadline and group_members(pid):
         time.sleep(0.05)
 
 
-def _group_members(pgid: int) -> set[int]:
+def group_members(pgid: int) -> set[int]:
     """Live (not zombie) processes of process group pgid, from /proc (empty without it)."""
     members = set()
     for stat in Path("/proc").glob("[0-9]*/stat"):

@@ -12,26 +12,13 @@ from sandbox_helpers import ROLE_POLICY, Sandbox, free_port, unique, wait_for, z
 
 import fileproc_sandbox as sandbox
 from fileproc_sandbox import control
-from fileproc_sandbox.control import port_taken
+from fileproc_sandbox.control import group_members, port_taken
 
 pytestmark = pytest.mark.slow
 
 
 def settings_in(tmp_path: Path) -> sandbox.Settings:
     return sandbox.Settings(port=free_port(), api_port=free_port(), state_dir=tmp_path)
-
-
-def group_members(pgid: int) -> set[int]:
-    """Live processes whose process group is pgid (the sandbox and what it started)."""
-    members = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[0] != "Z" and int(fields[2]) == pgid:
-            members.add(int(stat.parent.name))
-    return members
 
 
 def port_open(port: int) -> bool:
