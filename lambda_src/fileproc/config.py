@@ -95,6 +95,9 @@ class Settings:
     image_max_pixels: int = 100_000_000
     # Memory a decode may take (processors/image.py, decode_cost); optional variable.
     image_decode_budget_mb: int = 512
+    # Memory one file's processing may take: the extraction child's limit, set by
+    # fileproc.isolation from the function's memory (None: no limit, as in tests).
+    file_memory_mb: int | None = None
     exif_include_gps: bool = False
     text_max_pages: int = 500
     text_max_chars: int = 1_000_000

@@ -70,6 +70,11 @@ class Crashed(PermanentError):
     type = "Crashed"
 
 
+class RetryLater(Exception):
+    """Not the file's fault, and likely to pass: the function was short of a resource
+    (fileproc.isolation.ForkFailed). The message is redelivered."""
+
+
 # Error codes AWS documents as worth retrying (throttling and server faults).
 TRANSIENT_CODES = frozenset(
     {
@@ -104,7 +109,8 @@ def is_transient(exc: BaseException) -> bool:
         return code in TRANSIENT_CODES or status >= 500
     return isinstance(
         exc,
-        EndpointConnectionError
+        RetryLater
+        | EndpointConnectionError
         | ConnectTimeoutError
         | ReadTimeoutError
         | ConnectionClosedError

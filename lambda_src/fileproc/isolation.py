@@ -8,19 +8,27 @@ time, the other messages of the batch are lost with it and the file's record
 stays PROCESSING until the DLQ. ``isolated(process)`` is a Processor that runs
 ``process`` in a child process instead, so that those end that file only:
 
-- OutOfMemory: the child hit its memory limit (a MemoryError, or the kernel
-  killed it). The limit is the function's memory (AWS_LAMBDA_FUNCTION_MEMORY_SIZE)
-  less what the function itself holds when the child starts, less
-  MEMORY_RESERVE_BYTES, applied as RLIMIT_DATA above what the child inherits.
+- OutOfMemory: the child hit its memory limit: a MemoryError, the kernel killed
+  it, or a native library died of a signal (abort, segfault) once the child's
+  memory had grown to at least NEAR_LIMIT of its limit: allocators grow a buffer
+  by doubling it (realloc, std::vector), so the request that failed at the limit
+  can be as large as all the child held (PDFium inflating a 1 GB stream aborts
+  with SIGABRT when its next buffer does not fit). The limit is the function's
+  memory (AWS_LAMBDA_FUNCTION_MEMORY_SIZE) less what the function itself holds
+  when the child starts, less reserve_bytes() (16-64 MB), applied as RLIMIT_DATA
+  above what the child inherits; processors see it as Settings.file_memory_mb
+  and bound their own budgets by it (the image decode budget).
 - TimedOut: the child was still working when the time left for the file ran
   out: the invocation's time left less RESERVE_MS, in which the parent records
   the result before DeadlineGuard's margin. When the file was not the first of
   its invocation, other files had used part of the time, so the message is
   redelivered instead (OutOfTime, transient): a retry may have the whole timeout.
-- Crashed: the child died of a signal (SIGSEGV, SIGABRT, SIGBUS...) or exited
-  without an answer.
+- Crashed: the child died of a signal (SIGSEGV, SIGABRT, SIGBUS...) well below
+  its memory limit, or exited without an answer.
 Each is a PermanentError: FAILED with that type, the limit in the message,
-retryable false; the function goes on with the rest of its batch.
+retryable false; the function goes on with the rest of its batch. A child that
+cannot be started (fork fails: EAGAIN, ENOMEM) is the function's trouble, not the
+file's: ForkFailed, a RetryLater, has the message redelivered.
 
 Design choices, for Lambda as it is:
 - os.fork per file, from the handler's thread: the child starts with the
@@ -62,11 +70,11 @@ import traceback
 import warnings
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, BinaryIO, NoReturn
 
 from fileproc.config import Settings
-from fileproc.errors import Crashed, OutOfMemory, PermanentError, TimedOut
+from fileproc.errors import Crashed, OutOfMemory, PermanentError, RetryLater, TimedOut
 from fileproc.observability import logger
 from fileproc.processors.base import Artefact, Extraction, Processor
 
@@ -74,11 +82,18 @@ MiB = 1024 * 1024
 # Time kept back from the invocation's time left for the parent to record the
 # outcome; more than DeadlineGuard.MARGIN_MS, so the child is stopped first.
 RESERVE_MS = 3_000
-# Memory kept back for the parent (it receives the answer) and for the parent's
-# pages that the child copies on write, which RLIMIT_DATA does not count.
-MEMORY_RESERVE_BYTES = 64 * MiB
+# Memory kept back for the parent (it receives the answer: at most TEXT_MAX_CHARS
+# of text and a thumbnail) and for the parent's pages that the child copies on
+# write, which RLIMIT_DATA does not count: an eighth of the function's memory,
+# within these bounds, so that a 128 MB function keeps 16 MB and leaves the
+# file about 40 MB (measured: the function holds about 70 MB).
+MIN_RESERVE_BYTES = 16 * MiB
+MAX_RESERVE_BYTES = 64 * MiB
 # A child always gets at least this much, however much the parent holds.
-MIN_CHILD_BYTES = 64 * MiB
+MIN_CHILD_BYTES = 32 * MiB
+# A child killed by a signal once its memory had grown to this share of its
+# limit ran out of memory (see the module's docstring); below it, it crashed.
+NEAR_LIMIT = 0.5
 # Bytes moved per read and write between the pipes (streams.CHUNK_BYTES).
 CHUNK_BYTES = 256 * 1024
 # An answer larger than this is refused (metadata must fit a DynamoDB item,
@@ -93,6 +108,11 @@ _MEMORY_ANSWER = b'{"ok": false, "error": {"class": "builtins.MemoryError", "mes
 class OutOfTime(TimeoutError):
     """The time left ran out for a file that did not have the whole invocation: a
     TimeoutError, so the pipeline has the message redelivered."""
+
+
+class ForkFailed(RetryLater):
+    """The extraction's child process could not be started (the function was short of
+    processes or memory): not the file's fault, so the message is redelivered."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +144,11 @@ class Limits:
     function_mb: int | None
     seconds: float | None
     whole_invocation: bool = True
+    # The function's anonymous resident memory when the child was forked: what the
+    # child starts with resident (fork copies the page tables of anonymous memory,
+    # not those of library code, which the child faults in as it runs it); the
+    # child's peak less this is about what the file made it grow by.
+    inherited_bytes: int = 0
 
 
 @dataclass(frozen=True)
@@ -155,6 +180,8 @@ class Isolated:
         limits = self.limits()
         if limits.seconds is not None and limits.seconds <= 0:
             raise OutOfTime("no time left in the invocation to process the file")
+        if limits.memory_bytes is not None:
+            settings = replace(settings, file_memory_mb=limits.memory_bytes // MiB)
         job = Job(size, extension, settings)
         to_child_r, to_child = os.pipe()
         from_child, from_child_w = os.pipe()
@@ -164,10 +191,13 @@ class Isolated:
                 # Python 3.12 warns when other threads exist: see the module's docstring.
                 warnings.simplefilter("ignore", DeprecationWarning)
                 pid = os.fork()
-        except OSError:  # EAGAIN, ENOMEM: no child, no pipes left open
+        except OSError as exc:  # EAGAIN, ENOMEM: no child, no pipes left open
             for fd in (to_child_r, to_child, from_child, from_child_w):
                 os.close(fd)
-            raise
+            raise ForkFailed(
+                f"could not start the extraction's child process ({exc}); "
+                "the message is redelivered"
+            ) from exc
         if pid == 0:  # pragma: no cover - the child; its coverage is not recorded
             _child(self.process, job, limits, (to_child_r, from_child_w), (to_child, from_child))
         os.close(to_child_r)
@@ -199,16 +229,23 @@ class Isolated:
     def limits(self) -> Limits:
         memory = None
         if self.memory_mb is not None:
+            function = self.memory_mb * MiB
             held = _resident_bytes()
-            memory = max(self.memory_mb * MiB - held - MEMORY_RESERVE_BYTES, MIN_CHILD_BYTES)
+            memory = max(function - held - reserve_bytes(self.memory_mb), MIN_CHILD_BYTES)
+        inherited = _status_bytes(b"RssAnon:")
         current = _deadline.get()
         if current is None:
-            return Limits(memory, self.memory_mb, None)
+            return Limits(memory, self.memory_mb, None, inherited_bytes=inherited)
         remaining = current.remaining_ms()
         # Never later than DeadlineGuard (which fires at the later of remaining
         # - MARGIN_MS and remaining / 2): the file's own outcome is recorded first.
         seconds = max(remaining - RESERVE_MS, remaining * 0.4) / 1000
-        return Limits(memory, self.memory_mb, seconds, current.whole_invocation)
+        return Limits(memory, self.memory_mb, seconds, current.whole_invocation, inherited)
+
+
+def reserve_bytes(function_mb: int) -> int:
+    """Memory kept out of the child's limit in a function of ``function_mb``."""
+    return min(max(function_mb * MiB // 8, MIN_RESERVE_BYTES), MAX_RESERVE_BYTES)
 
 
 def _resident_bytes() -> int:
@@ -304,6 +341,13 @@ def outcome(
                 limits, f"killed by the system (SIGKILL); peak resident memory {peak_mb} MB"
             )
         name = signal.Signals(number).name
+        grown = peak_mb * MiB - limits.inherited_bytes
+        if limits.memory_bytes is not None and grown >= limits.memory_bytes * NEAR_LIMIT:
+            raise _out_of_memory(
+                limits,
+                f"a native library gave up at the limit ({name} after growing by "
+                f"{grown // MiB} MB; peak resident memory {peak_mb} MB)",
+            )
         raise Crashed(
             f"a native library crashed while processing the file ({name}: "
             f"{signal.strsignal(number)}; peak resident memory {peak_mb} MB)"
@@ -433,10 +477,18 @@ def _apply_limits(limits: Limits) -> None:  # pragma: no cover - runs only in th
 
 def _mapped_data_bytes() -> int:
     """VmData: the private writable memory RLIMIT_DATA counts, inherited mappings included."""
-    with open("/proc/self/status", "rb") as status:
-        for line in status:
-            if line.startswith(b"VmData:"):
-                return int(line.split()[1]) * 1024
+    return _status_bytes(b"VmData:")
+
+
+def _status_bytes(field: bytes) -> int:
+    """A size from this process's /proc/self/status (0 where there is none)."""
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(field):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     return 0
 
 

@@ -24,7 +24,8 @@ from pipeline_events import Uploads, sqs_event, sqs_message
 from fileproc import isolation
 from fileproc.config import Settings
 from fileproc.errors import ContentMismatch, Corrupt, Crashed, OutOfMemory, PermanentError, TimedOut
-from fileproc.isolation import Isolated, Job, Limits, OutOfTime, isolated
+from fileproc.errors import is_transient
+from fileproc.isolation import ForkFailed, Isolated, Job, Limits, OutOfTime, isolated
 from fileproc.keys import Category, file_id_for_key
 from fileproc.pipeline import Clients, DeadlineGuard, make_sqs_handler
 from fileproc.processors import image
@@ -57,6 +58,13 @@ def hostile(stream: BinaryIO, *, size: int, extension: str, settings: Settings) 
         return Extraction(metadata={"rows": len(rows)})
     if head == b"WIDE":  # the same in native code: Pillow asked for a 1.6 GB image
         Image.new("RGBA", (20_000, 20_000))
+    if head == b"CMAL":  # a C library allocating until malloc fails, then abort()ing
+        faulthandler.disable()
+        libc = ctypes.CDLL(None)
+        libc.malloc.restype = ctypes.c_void_p
+        while block := libc.malloc(4 * MiB):
+            ctypes.memset(block, 1, 4 * MiB)  # resident, as a decoder's output is
+        os.abort()
     if head == b"HANG":
         time.sleep(3600)
     if head == b"SPIN":
@@ -101,6 +109,7 @@ def test_crashes_and_memory_end_their_file_and_the_batch_goes_on(
         "abrt": b"ABRT",
         "hog": b"HOG!",
         "wide": b"WIDE",
+        "cmal": b"CMAL",
         "ok2": photo_png(),
         "spin": b"SPIN",  # not the invocation's first file: comes back
     }
@@ -118,13 +127,15 @@ def test_crashes_and_memory_end_their_file_and_the_batch_goes_on(
         assert item["status"] == "PROCESSED"
         assert item["metadata"]["thumbnail"] == {"width": 256, "height": 128}
         assert item["derived"]["thumbnail"].endswith("/thumbnail.jpg")
-    failed = ("segv", "abrt", "hog", "wide")
+    failed = ("segv", "abrt", "hog", "wide", "cmal")
     errors = {name: record(aws, f"uploads/{name}.png")["error"] for name in failed}
     assert {name: error["type"] for name, error in errors.items()} == {
         "segv": "Crashed",
         "abrt": "Crashed",
         "hog": "OutOfMemory",
         "wide": "OutOfMemory",
+        # Killed by SIGABRT too, but at its memory limit: what ran out was memory.
+        "cmal": "OutOfMemory",
     }
     assert all(error["retryable"] is False for error in errors.values())
     assert "SIGSEGV" in errors["segv"]["message"]
@@ -132,6 +143,8 @@ def test_crashes_and_memory_end_their_file_and_the_batch_goes_on(
     limit = f"more than the {isolation.MIN_CHILD_BYTES // MiB} MB a file may use"
     assert limit in errors["hog"]["message"]
     assert limit in errors["wide"]["message"]
+    assert limit in errors["cmal"]["message"]
+    assert "a native library gave up at the limit (SIGABRT" in errors["cmal"]["message"]
     # Stopped at its limit (3 s of the 6 s left), then handed back to SQS.
     assert record(aws, "uploads/spin.png")["status"] == "PROCESSING"
 
@@ -282,6 +295,9 @@ def served(process: Any, data: bytes = b"input") -> tuple[int, bytes]:
 
 
 LIMITS = Limits(memory_bytes=200 * MiB, function_mb=1024, seconds=10.0)
+# peak_mb=300 below: grown by 100 MB from 200 MB, by 99 MB from 201 MB.
+NEAR = Limits(200 * MiB, 1024, 10.0, inherited_bytes=200 * MiB)
+FAR = Limits(200 * MiB, 1024, 10.0, inherited_bytes=201 * MiB)
 
 
 def test_serve_returns_metadata_text_and_artefacts() -> None:
@@ -400,7 +416,13 @@ def exited(code: int) -> int:
         ),
         (killed_by(signal.SIGXCPU), False, LIMITS, TimedOut, "10.0 s"),
         (killed_by(signal.SIGKILL), False, LIMITS, OutOfMemory, "more than the 200 MB"),
-        (killed_by(signal.SIGBUS), False, LIMITS, Crashed, "SIGBUS"),
+        (killed_by(signal.SIGBUS), False, FAR, Crashed, "SIGBUS"),
+        # The child grew by 100 MB (300 MB peak): half its 200 MB limit, where a
+        # doubling buffer asks for all it holds again.
+        (killed_by(signal.SIGABRT), False, NEAR, OutOfMemory, "gave up at the limit .SIGABRT"),
+        (killed_by(signal.SIGSEGV), False, NEAR, OutOfMemory, "growing by 100 MB"),
+        (killed_by(signal.SIGSEGV), False, FAR, Crashed, "SIGSEGV"),
+        (killed_by(signal.SIGABRT), False, Limits(None, None, None), Crashed, "SIGABRT"),
         (exited(isolation.EXIT_OUT_OF_MEMORY), False, LIMITS, OutOfMemory, "1024 MB"),
         (
             exited(isolation.EXIT_OUT_OF_MEMORY),
@@ -432,10 +454,38 @@ def test_memory_limit_is_the_functions_memory_less_what_the_function_holds(
     memory = process.limits().memory_bytes
 
     assert memory is not None
-    expected = 1024 * MiB - held - isolation.MEMORY_RESERVE_BYTES
+    expected = 1024 * MiB - held - isolation.MAX_RESERVE_BYTES
     assert abs(memory - expected) < 16 * MiB  # the test process grows a little meanwhile
     monkeypatch.delenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
     assert Isolated(hostile, isolation.function_memory_mb()).limits().memory_bytes is None
+
+
+def test_a_small_function_keeps_an_eighth_for_itself_and_gives_the_file_the_rest() -> None:
+    assert isolation.reserve_bytes(128) == 16 * MiB
+    assert isolation.reserve_bytes(256) == 32 * MiB
+    assert isolation.reserve_bytes(2048) == isolation.MAX_RESERVE_BYTES
+    limits = Isolated(hostile, 256).limits()
+    assert limits.memory_bytes is not None
+    # Never more than the function has, counting what the function holds.
+    room = 256 * MiB - isolation._resident_bytes() - 32 * MiB
+    assert abs(limits.memory_bytes - max(room, isolation.MIN_CHILD_BYTES)) < 8 * MiB
+    # What the child starts with resident: the function's anonymous memory.
+    assert 0 < limits.inherited_bytes < isolation._resident_bytes()
+
+
+def test_the_processor_is_told_what_a_file_may_use() -> None:
+    def tell(stream: BinaryIO, *, size: int, extension: str, settings: Settings) -> Extraction:
+        return Extraction(metadata={"file_memory_mb": settings.file_memory_mb})
+
+    process = isolated(tell, memory_mb=4096)
+    told = process(io.BytesIO(b""), size=0, extension=".png", settings=settings())
+
+    limit = process.limits().memory_bytes
+    assert limit is not None
+    assert abs(told.metadata["file_memory_mb"] - limit // MiB) <= 8  # RSS moves a little
+    assert isolated(tell)(io.BytesIO(b""), size=0, extension=".png", settings=settings()).metadata[
+        "file_memory_mb"
+    ] is None
 
 
 def test_the_data_limit_starts_from_what_the_process_has_mapped() -> None:
@@ -460,7 +510,40 @@ def test_a_failed_fork_leaves_no_pipe_open(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(os, "fork", no_fork)
     before = len(os.listdir("/proc/self/fd"))
 
-    with pytest.raises(BlockingIOError):
+    with pytest.raises(ForkFailed, match="Resource temporarily unavailable.*redelivered") as e:
         isolated(image.process)(io.BytesIO(b"x"), size=1, extension=".png", settings=settings())
 
     assert len(os.listdir("/proc/self/fd")) == before
+    assert is_transient(e.value)
+
+
+def test_a_failed_fork_has_the_message_redelivered(
+    aws: Aws, uploads: Uploads, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not the file's fault: no FAILED record, the message comes back; on its last
+    delivery the record says why it went to the DLQ."""
+
+    def no_memory() -> int:
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(os, "fork", no_memory)
+    settings = Settings.from_env({**os.environ, "MAX_RECEIVE_COUNT": "3"})
+    clients = Clients(s3=aws.s3, dynamodb=aws.dynamodb)
+    function = make_sqs_handler(
+        Category.IMAGE, isolated(image.process), settings=settings, clients=clients
+    )
+    first = sqs_message(notification(uploads.put("uploads/a.png", photo_png())))
+    last = sqs_message(notification(uploads.put("uploads/b.png", photo_png())), receive_count=3)
+
+    response = function(sqs_event(first, last), FakeLambdaContext())
+
+    assert response == {
+        "batchItemFailures": [
+            {"itemIdentifier": first["messageId"]},
+            {"itemIdentifier": last["messageId"]},
+        ]
+    }
+    assert record(aws, "uploads/a.png")["status"] == "PROCESSING"
+    error = record(aws, "uploads/b.png")["error"]
+    assert (error["type"], error["retryable"]) == ("RetriesExhausted", True)
+    assert "ForkFailed: could not start the extraction's child process" in error["message"]

@@ -17,7 +17,12 @@ thumbnailing take from the mode, the bands and the rows (a 1 x 100,000,000 RGB
 PNG of 390 KB costs 1.2 GB: 4 bytes a pixel plus 8 a row); an image that costs
 more than the budget fails TooLarge with both numbers in the message. A file's
 peak memory growth is at most its decode cost + DECODE_OVERHEAD_BYTES, so at most
-the budget + 8 MB. IMAGE_MAX_PIXELS remains the decompression-bomb limit.
+the budget + 8 MB. The budget is IMAGE_DECODE_BUDGET_MB, lowered to what the
+function can give a file less those 8 MB (decode_budget: the isolation's limit,
+from the function's memory): the image function's 1,024 MB by default decodes a
+10,000 x 5,000 16-bit PNG (105 MB), a 128 MB function refuses it TooLarge, saying
+which budget, instead of running out of memory. IMAGE_MAX_PIXELS remains the
+decompression-bomb limit.
 """
 
 from __future__ import annotations
@@ -75,6 +80,7 @@ COEFFICIENT_BYTES = 2
 # What a file takes beyond its decode cost, whatever its size: read buffers, the
 # thumbnail and its JPEG encoding (tests/unit/processors/test_image_memory.py).
 DECODE_OVERHEAD_BYTES = 8 * MiB
+_OVERHEAD_MB = DECODE_OVERHEAD_BYTES // MiB
 
 # What Pillow raises for damaged data, truncation included (LOAD_TRUNCATED_IMAGES off).
 # PngImagePlugin's ValueErrors for MAX_TEXT_CHUNK and MAX_TEXT_MEMORY.
@@ -106,11 +112,12 @@ def process(stream: BinaryIO, *, size: int, extension: str, settings: Settings) 
         box = (settings.thumbnail_max_px, settings.thumbnail_max_px)
         image.draft("RGB", box)  # a JPEG decodes at 1/2..1/8 scale: what the cost counts
         cost = decode_cost(image, settings.thumbnail_max_px, full_size=(width, height))
-        if cost > settings.image_decode_budget_mb * MiB:
+        budget_mb, which = decode_budget(settings)
+        if cost > budget_mb * MiB:
             raise TooLarge(
                 f"decoding this {width}x{height} {mode} image takes about "
                 f"{math.ceil(cost / MiB)} MB, over the image decode budget of "
-                f"{settings.image_decode_budget_mb} MB (IMAGE_DECODE_BUDGET_MB)"
+                f"{budget_mb} MB ({which})"
             )
         # After the budget check: a PNG's getexif() decodes the whole image (an eXIf
         # chunk may follow the pixels).
@@ -160,6 +167,20 @@ def _decode_errors(pillow_format: str) -> Iterator[None]:
             # Pillow's caps on PNG text chunks: a compressed text bomb, not damage.
             raise DecompressionBomb(f"{pillow_format} text metadata: {exc}") from None
         raise Corrupt(f"damaged {pillow_format} image: {exc}") from None
+
+
+def decode_budget(settings: Settings) -> tuple[int, str]:
+    """The decode budget in MB, and where it comes from: IMAGE_DECODE_BUDGET_MB, or
+    less when the memory a file may use in this function (Settings.file_memory_mb,
+    the isolation's limit) cannot hold that budget and DECODE_OVERHEAD_BYTES."""
+    budget = settings.image_decode_budget_mb
+    room = None if settings.file_memory_mb is None else settings.file_memory_mb - _OVERHEAD_MB
+    if room is None or room >= budget:
+        return budget, "IMAGE_DECODE_BUDGET_MB"
+    return max(room, 0), (
+        f"the {settings.file_memory_mb} MB a file may use in this function less "
+        f"{_OVERHEAD_MB} MB; IMAGE_DECODE_BUDGET_MB is {budget}"
+    )
 
 
 def decode_cost(image: Image.Image, max_px: int, *, full_size: tuple[int, int]) -> int:

@@ -9,6 +9,7 @@ import io
 import pytest
 from PIL import Image
 
+from fileproc.config import Settings
 from fileproc.processors import image
 from fileproc.processors.image import DECODE_OVERHEAD_BYTES, MiB
 
@@ -100,3 +101,24 @@ def test_a_jpeg_costs_its_draft_size_not_its_full_size() -> None:
     assert cost_of(photo) == 375 * (500 * 4 + 8) + 4000 * image.DECODER_BYTES_PER_COLUMN
     # libjpeg keeps every coefficient of a progressive JPEG: 2 bytes a sample.
     assert cost_of(progressive) == cost_of(photo) + 4000 * 3000 * 3 * 2
+
+
+def test_the_budget_is_what_the_function_can_give_a_file() -> None:
+    """In a small function the isolation's limit (file_memory_mb) lowers the budget: the
+    16-bit PNG that a 1,024 MB function decodes is refused, naming that limit, before
+    it could run the child out of memory."""
+    data = blank_png(3000, 1500, colour_type=0, bit_depth=16)  # 1500 rows of 6,000 + 8
+
+    with pytest.raises(image.TooLarge) as refused:
+        run(image.process, data, ".png", file_memory_mb=16)
+    result = run(image.process, data, ".png", file_memory_mb=1024 - 70 - 64)
+
+    assert "takes about 11 MB, over the image decode budget of 8 MB (the 16 MB a file " in str(
+        refused.value
+    )
+    assert "IMAGE_DECODE_BUDGET_MB is 512" in str(refused.value)
+    assert result.metadata["mode"] == "I;16"
+    assert image.decode_budget(Settings("t", "b", file_memory_mb=900)) == (
+        512,
+        "IMAGE_DECODE_BUDGET_MB",
+    )
