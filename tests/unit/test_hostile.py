@@ -8,6 +8,7 @@ PROCESSING. ``make bench --only hostile`` runs the same kinds at full size.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ from moto import mock_aws
 from pipeline_events import Uploads, sqs_event, sqs_message
 
 from fileproc.config import Settings
+from fileproc.errors import OutOfMemory
 from fileproc.isolation import isolated
 from fileproc.keys import Category, category_for, file_id_for_key
 from fileproc.pipeline import Clients, make_sqs_handler
@@ -117,3 +119,14 @@ def test_each_hostile_kind_ends_in_its_expected_record(
     else:
         assert item["error"]["message"].strip()
         assert item["error"]["retryable"] is False
+
+
+def test_in_the_smallest_function_a_stream_bomb_is_out_of_memory_not_a_crash() -> None:
+    """The small bomb (a 75 MB content stream) that a 2,048 MB function reads: in a
+    128 MB function PDFium aborts at the child's limit (SIGABRT), and the record says
+    OutOfMemory with that limit, not Crashed."""
+    data = hostile.pdf_deflate_bomb(hostile.SMALL)
+    process = isolated(document.process, memory_mb=128)
+
+    with pytest.raises(OutOfMemory, match=r"MB a file may use in this function \(128 MB less"):
+        process(io.BytesIO(data), size=len(data), extension=".pdf", settings=Settings.from_env())
