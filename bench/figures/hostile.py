@@ -25,6 +25,7 @@ the extraction child's alone) counts the shared pages it touched too, so:
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import resource
@@ -146,9 +147,9 @@ def measure(work_dir: str, scale: str) -> dict[str, Any]:
     paths = {kind.name: os.path.join(work_dir, kind.key_name) for kind in hostile.KINDS}
     # Made in a process of their own: the 40 MB buffers would stay in this one's heap
     # and in every function forked from it.
-    _forked(lambda: _make_missing(hostile.KINDS, paths, sizes))
+    _forked(functools.partial(_make_missing, hostile.KINDS, paths, sizes))
     rows = [
-        _forked(lambda kind=kind: _one(kind, paths[kind.name], sizes)) for kind in hostile.KINDS
+        _forked(functools.partial(_one, kind, paths[kind.name], sizes)) for kind in hostile.KINDS
     ]
     return {"scale": scale, "parent_rss_mb": _rss_mb(), "kinds": rows}
 

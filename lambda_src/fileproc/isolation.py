@@ -11,9 +11,10 @@ stays PROCESSING until the DLQ. ``isolated(process)`` is a Processor that runs
 - OutOfMemory: the child hit its memory limit: a MemoryError, the kernel killed
   it, or a native library died of a signal (abort, segfault) once the child's
   memory had grown to at least NEAR_LIMIT of its limit: allocators grow a buffer
-  by doubling it (realloc, std::vector), so the request that failed at the limit
-  can be as large as all the child held (PDFium inflating a 1 GB stream aborts
-  with SIGABRT when its next buffer does not fit). The limit is the function's
+  by doubling it and copying (realloc, std::vector), so the request that failed
+  at the limit can be twice what the child held (PDFium inflating a 1 GB stream
+  holds it in pieces, then asks for 1 GB more to join them, and aborts with
+  SIGABRT when that does not fit). The limit is the function's
   memory (AWS_LAMBDA_FUNCTION_MEMORY_SIZE) less what the function itself holds
   when the child starts, less reserve_bytes() (16-64 MB), applied as RLIMIT_DATA
   above what the child inherits; processors see it as Settings.file_memory_mb
@@ -92,8 +93,9 @@ MAX_RESERVE_BYTES = 64 * MiB
 # A child always gets at least this much, however much the parent holds.
 MIN_CHILD_BYTES = 32 * MiB
 # A child killed by a signal once its memory had grown to this share of its
-# limit ran out of memory (see the module's docstring); below it, it crashed.
-NEAR_LIMIT = 0.5
+# limit ran out of memory (see the module's docstring: held + twice held > limit
+# from a third on); below it, it crashed.
+NEAR_LIMIT = 1 / 3
 # Bytes moved per read and write between the pipes (streams.CHUNK_BYTES).
 CHUNK_BYTES = 256 * 1024
 # An answer larger than this is refused (metadata must fit a DynamoDB item,

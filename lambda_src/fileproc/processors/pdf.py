@@ -24,7 +24,15 @@ text is read only up to the characters still allowed, and the preview is drawn
 straight at its own size (at most THUMBNAIL_MAX_PX squared pixels), never the
 page at full size; PDFium decodes the images it draws at about that size too (a
 6000 x 6000 RGB image, 108 MB decoded, costs a few MB: tested). What PDFium
-holds for one page's content is the PDF's own: the processing isolation bounds it.
+holds for a page's content, a font or an object stream is the PDF's own (each
+is decoded whole: a 1 MB file whose content stream inflates to 1 GB needs about
+2 GB), so the file's memory limit bounds it: the isolation's child limit, the
+function's memory less what the function holds and a reserve (about 40 MB in a
+128 MB function). PDFium aborts when an allocation fails there, and the record
+says OutOfMemory with that limit (fileproc.isolation), not Crashed; the function
+goes on. Not bounded beforehand by inflating the streams here: that would mean
+parsing the PDF a second time by hand (and encrypted streams cannot be inflated
+without their key), for a limit the child already enforces.
 
 Why PDFium rather than pypdf: 2-3x faster on text, it reads the PDFs real
 producers write that pypdf refuses (abbreviated filter names, attachment-only
