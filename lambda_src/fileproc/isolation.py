@@ -347,8 +347,8 @@ def outcome(
         if limits.memory_bytes is not None and grown >= limits.memory_bytes * NEAR_LIMIT:
             raise _out_of_memory(
                 limits,
-                f"a native library gave up at the limit ({name} after growing by "
-                f"{grown // MiB} MB; peak resident memory {peak_mb} MB)",
+                f"a native library gave up when an allocation failed at the limit ({name}; "
+                f"peak resident memory {peak_mb} MB)",
             )
         raise Crashed(
             f"a native library crashed while processing the file ({name}: "

@@ -522,7 +522,7 @@ KINDS: tuple[Kind, ...] = (
         ok(),
         full=failed("TooLarge"),
     ),
-    # Full size: 10,000 x 5,000, 105 MB decoded; a 1,024 MB function processes it, a
+    # Full size: 10,000 x 5,000, 101 MB to decode; a 1,024 MB function processes it, a
     # 128 MB one refuses it within the decode budget it can give a file.
     K("png-16bit-grey", ".png", png_16bit_grey, ok(), full=failed("TooLarge")),
     K("jpeg-truncated-exif", ".jpg", jpeg_truncated_exif, ok()),

@@ -19,8 +19,8 @@ more than the budget fails TooLarge with both numbers in the message. A file's
 peak memory growth is at most its decode cost + DECODE_OVERHEAD_BYTES, so at most
 the budget + 8 MB. The budget is IMAGE_DECODE_BUDGET_MB, lowered to what the
 function can give a file less those 8 MB (decode_budget: the isolation's limit,
-from the function's memory): the image function's 1,024 MB by default decodes a
-10,000 x 5,000 16-bit PNG (105 MB), a 128 MB function refuses it TooLarge, saying
+from the function's memory): the image function's 1,024 MB by default decode a
+10,000 x 5,000 16-bit PNG (101 MB), a 128 MB function refuses it TooLarge, saying
 which budget, instead of running out of memory. IMAGE_MAX_PIXELS remains the
 decompression-bomb limit.
 """
