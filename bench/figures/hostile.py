@@ -6,17 +6,19 @@ and time per kind. The headline figure is the largest memory the function held w
 one file was processed, against those 128 MB.
 
 Each kind runs in a process forked for it (the "function": the bench's interpreter
-with the processors imported), which calls the isolated processor as the function
-does; the extraction child is forked from it. What the function holds at the file's
-peak is its own resident set plus the child's private memory at its peak (its own
-allocations and the pages it copied on write; the pages it shares with the function
-are counted once). The child's ru_maxrss (from RUSAGE_CHILDREN of the forked process,
-the extraction child's alone) counts the shared pages it touched too, so:
+with the three handlers imported, as Lambda's runtime imports one, about 77 MB),
+which calls the isolated processor as the function does; the extraction child is
+forked from it. What the function holds at the file's peak is its own resident set
+plus the child's private memory at its peak (its own allocations and the pages it
+copied on write; the pages it shares with the function are counted once). The
+child's ru_maxrss (from RUSAGE_CHILDREN of the forked process, the extraction
+child's alone) counts the shared pages it touched too, so:
 
 - the child's private memory at its end (Private_Clean + Private_Dirty of
   /proc/self/smaps_rollup, read by a wrapper of the processor as it returns or
   raises) plus what its resident set fell from its peak to that end (memory freed
-  before the end was private) is its private peak;
+  before the end was private) is its private peak (conservative: Private_Clean
+  counts the library files only the child mapped, page cache Lambda can reclaim);
 - a child killed before its end (a signal: at its memory limit) has no end reading:
   its peak resident set less the function's anonymous memory (what it started with
   resident) stands for it, marked "~" in the table (copy-on-write copies not seen).
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib
 import json
 import os
 import resource
@@ -108,7 +111,7 @@ def run(ctx: Context) -> list[Figure]:
             method=(
                 "each kind of fileproc_tools.hostile through isolated(process, "
                 f"memory_mb={SMALLEST_FUNCTION_MB}) of its function, in a process forked "
-                "for it (the function: the bench's interpreter with the processors "
+                "for it (the function: the bench's interpreter with the three handlers "
                 "imported): its resident set plus the extraction child's private memory "
                 "at its peak (bench/figures/hostile.py says how); largest: "
                 f"{worst['kind']} ({worst['outcome']}, child peak RSS {worst['peak_mb']} MB)"
@@ -138,9 +141,15 @@ def _size(size: int) -> str:
 
 
 def measure(work_dir: str, scale: str) -> dict[str, Any]:
-    # Imported once, before the forks (as a warm function has them): not timed per kind.
-    from fileproc.processors import data, document, image, pdf  # noqa: F401
+    from bench import aws
     from fileproc_tools import hostile
+
+    # The three handlers imported once, before the forks, as a warm function has its
+    # own (with its settings, clients and libraries): what the function holds.
+    aws.use_function_env()
+    os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = str(SMALLEST_FUNCTION_MB)
+    for category in TIMEOUT_S:
+        importlib.import_module(f"fileproc.handlers.{category}")
 
     sizes = hostile.FULL if scale == "full" else hostile.SMALL
     os.makedirs(work_dir, exist_ok=True)
