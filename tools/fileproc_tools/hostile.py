@@ -11,7 +11,7 @@ goes past every per-value bound the processors have (csv_scan.MAX_RECORD_CHARS
 outcome; FULL (the bench) is what the issue measured memory with, and the bench
 runs it as in the smallest function the module allows (128 MB): a Kind's ``full``
 expectation is the outcome there, where the image decode budget is what such a
-function can give a file (about 40 MB) and PDFium runs out of memory sooner. Images
+function can give a file (about 35 MB) and PDFium runs out of memory sooner. Images
 are written chunk by chunk, never decoded to make them (blank_png).
 """
 

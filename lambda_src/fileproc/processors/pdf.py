@@ -27,7 +27,7 @@ page at full size; PDFium decodes the images it draws at about that size too (a
 holds for a page's content, a font or an object stream is the PDF's own (each
 is decoded whole: a 1 MB file whose content stream inflates to 1 GB needs about
 2 GB), so the file's memory limit bounds it: the isolation's child limit, the
-function's memory less what the function holds and a reserve (about 40 MB in a
+function's memory less what the function holds and a reserve (about 35 MB in a
 128 MB function). PDFium aborts when an allocation fails there, and the record
 says OutOfMemory with that limit (fileproc.isolation), not Crashed; the function
 goes on. Not bounded beforehand by inflating the streams here: that would mean
