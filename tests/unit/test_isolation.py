@@ -491,12 +491,8 @@ def test_the_processor_is_told_what_a_file_may_use() -> None:
     limit = process.limits().memory_bytes
     assert limit is not None
     assert abs(told.metadata["file_memory_mb"] - limit // MiB) <= 8  # RSS moves a little
-    assert (
-        isolated(tell)(io.BytesIO(b""), size=0, extension=".png", settings=settings()).metadata[
-            "file_memory_mb"
-        ]
-        is None
-    )
+    unlimited = isolated(tell)(io.BytesIO(b""), size=0, extension=".png", settings=settings())
+    assert unlimited.metadata["file_memory_mb"] is None
 
 
 def test_the_data_limit_starts_from_what_the_process_has_mapped() -> None:
