@@ -63,7 +63,8 @@ class Kind:
     make: Callable[[Scale], bytes]
     expect: Expect
     why: str = ""
-    # At FULL size, when it differs: a shape that fits the bounds small and not full.
+    # At FULL size in a 128 MB function (the bench), when it differs: a shape that
+    # fits the bounds small and not full, or not in what such a function can give it.
     full: Expect | None = None
 
     def expected(self, scale: Scale) -> Expect:
