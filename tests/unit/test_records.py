@@ -113,7 +113,8 @@ def test_a_pending_record_from_the_api_is_taken_over(aws: Aws, records: Records)
     # Its next write gives a record of the design before sharding its listing keys.
     assert item["list_status"] == f"PROCESSING#{SHARD}"
     assert item["list_category_status"] == f"image#PROCESSING#{SHARD}"
-    assert "listing" not in item and "category_status" not in item
+    assert "listing" not in item
+    assert "category_status" not in item
 
 
 def test_a_pending_record_removed_before_processing_does_not_expire(

@@ -122,7 +122,7 @@ class FileStore:
     def page(
         self, query: IndexQuery, limit: int, after: tuple[Position, ...] | None = None
     ) -> Page:
-        positions: list[Position] = list(after or (START,) * query.shards)
+        positions: list[Position] = list(after) if after else [START] * query.shards
         heads: list[_Head] = []
         for shard, position in enumerate(positions):
             if position != END:

@@ -108,7 +108,9 @@ def test_the_bound_holds_when_the_newest_files_share_one_shard(api):
     # older ones elsewhere. Each page still reads at most limit + shards and is full.
     at = timestamps(50)
     crowded = skewed_file_ids(30, shard=5)
-    records = [record(file_id, uploaded_at=stamp) for file_id, stamp in zip(crowded, at[20:])]
+    records = [
+        record(file_id, uploaded_at=stamp) for file_id, stamp in zip(crowded, at[20:], strict=True)
+    ]
     records += [record(uploaded_at=stamp) for stamp in at[:20]]
     put_records(api.aws.dynamodb, api.aws.table, records)
 
@@ -282,7 +284,10 @@ def test_tampered_tokens_are_400_without_a_query(api):
     put_records(
         api.aws.dynamodb,
         api.aws.table,
-        [record(file_id, uploaded_at=s) for file_id, s in zip(skewed_file_ids(3, 0), at)],
+        [
+            record(file_id, uploaded_at=s)
+            for file_id, s in zip(skewed_file_ids(3, 0), at, strict=True)
+        ],
     )
     token = first_token(api, {})
 
