@@ -8,10 +8,12 @@ record its keys on its next write; this command gives them to every record now.
 
 How: a Scan of the table, page by page; for each record whose keys are not
 the ones ``listing_keys`` gives for its file id, status and category (missing,
-of another shard count, or with the old keys still there), one UpdateItem that
-sets them and removes the old ones, on the condition that the record's status
-and category are still those read. A record the pipeline changed meanwhile
-fails the condition and is left alone: that write gave it its keys.
+or of another shard count), one UpdateItem that sets them, on the condition
+that the record's status and category are still those read. A record the
+pipeline changed meanwhile fails the condition and is left alone: that write
+gave it its keys. The old keys stay (the pipeline's next write of the record
+removes them): so the command can run before the upgrade is deployed, while
+the old indexes, keyed on them, still serve the listing.
 
 Idempotent: a second run finds nothing to change. Resumable: each page ends
 with the Scan's position (the last file id read), which ``--resume`` takes to
@@ -27,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from fileproc.listing import LEGACY_ATTRIBUTES, listing_keys
+from fileproc.listing import listing_keys
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -55,8 +57,7 @@ def needs_keys(item: Mapping[str, Any]) -> dict[str, str] | None:
     file_id = item["file_id"]["S"]
     expected = listing_keys(file_id, item["status"]["S"], item["category"]["S"])
     has = {name: item.get(name, {}).get("S") for name in expected}
-    legacy = any(name in item for name in LEGACY_ATTRIBUTES)
-    return expected if has != expected or legacy else None
+    return expected if has != expected else None
 
 
 def backfill(
@@ -106,19 +107,15 @@ def _migrate(
         return
     names = {f"#k{i}": name for i, name in enumerate(keys)}
     values = {f":k{i}": {"S": value} for i, value in enumerate(keys.values())}
-    removed = {f"#old{i}": name for i, name in enumerate(LEGACY_ATTRIBUTES)}
     try:
         client.update_item(
             TableName=table,
             Key={"file_id": item["file_id"]},
             UpdateExpression="SET "
-            + ", ".join(f"{name} = {value}" for name, value in zip(names, values, strict=True))
-            + " REMOVE "
-            + ", ".join(removed),
+            + ", ".join(f"{name} = {value}" for name, value in zip(names, values, strict=True)),
             ConditionExpression="#status = :status AND #category = :category",
             ExpressionAttributeNames={
                 **names,
-                **removed,
                 "#status": "status",
                 "#category": "category",
             },
