@@ -51,7 +51,7 @@ def test_pages_cover_every_file_once_newest_first(api):
 
 
 def test_a_full_last_page_has_no_next_token(api):
-    # Reading limit+1 items is what tells the API there is no further page.
+    # Reading on past the last item of a page is what tells the API there is no further page.
     seed(api, 10)
 
     pages = all_pages(api, limit=5)
@@ -75,7 +75,7 @@ def queries_per_request(api, query, limit):
             return pages
 
 
-@pytest.mark.parametrize("limit", [4, 25])
+@pytest.mark.parametrize("limit", [7, 25])
 def test_each_page_reads_at_most_limit_plus_shards_items(api, limit):
     seed(api, 40)
 
