@@ -335,9 +335,7 @@ def measure_writes() -> dict[str, Any]:
         kind["ceiling_after"] = round(SHARDS * PARTITION_WCU / kind["index_all_wcu"], 1)
         # The account's default quota, on the table and on each index (each takes the
         # whole item: the index as many units a file as the table, or more).
-        kind["quota_ceiling"] = round(
-            QUOTA_WRU / max(kind["table_wcu"], kind["index_all_wcu"]), 1
-        )
+        kind["quota_ceiling"] = round(QUOTA_WRU / max(kind["table_wcu"], kind["index_all_wcu"]), 1)
     return {"kinds": kinds, "shards": SHARDS, "quota_wru": QUOTA_WRU}
 
 
