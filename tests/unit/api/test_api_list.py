@@ -12,7 +12,10 @@ import pytest
 
 from fileproc.api import pagination
 from fileproc.api.store import END, START, IndexQuery, PageKey
+from fileproc.events import parse_body
 from fileproc.listing import SHARDS, shard_of
+from fileproc.records import Records
+from fileproc_tools.inprocess import notification, s3_record
 
 from .api_helpers import put_records, record, timestamps
 
@@ -415,3 +418,34 @@ def test_other_validation_errors_stay_faults(api):
         reply = api.get("/files")
 
     assert (reply.status, reply.error_code) == (500, "internal_error")
+
+
+def test_a_record_of_the_design_before_sharding_lists_after_its_next_write(api):
+    # Written before the listing was sharded: the old index keys, none of the list_* ones.
+    old = record(status="PENDING")
+    for name in ("list_all", "list_status", "list_category", "list_category_status"):
+        del old[name]
+    old |= {"listing": "file", "category_status": "image#PENDING"}
+    put_records(api.aws.dynamodb, api.aws.table, [old])
+    assert api.get("/files").body["items"] == []
+
+    # The file arrives: the processor's first write gives the record its keys.
+    event = parse_body(
+        notification(
+            s3_record(
+                "ObjectCreated:Put",
+                old["bucket"],
+                old["key"],
+                sequencer="0A",
+                size=10,
+                etag="e",
+                version_id="v1",
+            )
+        )
+    )[0]
+    Records(api.aws.dynamodb, api.aws.table).begin(event, file_id=old["file_id"], category="image")
+
+    (item,) = api.get("/files").body["items"]
+    assert (item["file_id"], item["status"]) == (old["file_id"], "PROCESSING")
+    (item,) = api.get("/files", query={"status": "PROCESSING", "category": "image"}).body["items"]
+    assert item["file_id"] == old["file_id"]
