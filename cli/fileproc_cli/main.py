@@ -125,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     backfill = command(
         "migrate-listing",
         "give records written before the listing was sharded their listing keys "
-        "(once after upgrading; idempotent)",
+        "(before and after deploying the upgrade: README, Upgrading; idempotent)",
     )
     backfill.add_argument("--dry-run", action="store_true", help="count them, change nothing")
     backfill.add_argument(
