@@ -12,7 +12,8 @@
 
 Modules: ``config`` (where the API and key come from), ``api`` (the REST API
 over HTTP), ``transfer`` (presigned upload and download), ``files`` (upload,
-wait, download), ``redrive`` (DLQ back to the queues), ``render`` (tables and
+wait, download), ``redrive`` (DLQ back to the queues), ``migrate`` (listing keys
+for records written before the listing was sharded), ``render`` (tables and
 summaries), ``progress`` (status lines), ``main`` (argparse), ``errors`` (exit codes).
 """
 

@@ -1,4 +1,5 @@
-"""``fileproc``: upload files to a deployed pipeline, follow them, list, show, download, redrive.
+"""``fileproc``: upload files to a deployed pipeline, follow them, list, show, download, redrive,
+migrate-listing.
 
 Results (tables, records, JSON) go to stdout; progress and errors to stderr.
 """
@@ -11,9 +12,9 @@ import shlex
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
-from fileproc_cli import config, files, redrive, render
+from fileproc_cli import config, files, migrate, redrive, render
 from fileproc_cli.api import ApiClient
 from fileproc_cli.errors import (
     ApiError,
@@ -25,6 +26,8 @@ from fileproc_cli.errors import (
     WaitTimeout,
 )
 from fileproc_cli.progress import Progress, elapsed
+
+T = TypeVar("T")
 
 STATUSES = ("PENDING", "PROCESSING", "PROCESSED", "FAILED", "DELETED")
 CATEGORIES = ("image", "document", "data")
@@ -118,6 +121,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     again = command("redrive", "move dead-letter messages back to their processor queues")
     again.add_argument("--dry-run", action="store_true", help="count them, move nothing")
+
+    backfill = command(
+        "migrate-listing",
+        "give records written before the listing was sharded their listing keys "
+        "(before and after deploying the upgrade: README, Upgrading; idempotent)",
+    )
+    backfill.add_argument("--dry-run", action="store_true", help="count them, change nothing")
+    backfill.add_argument(
+        "--resume", metavar="FILE_ID", help="start after this file id (printed as it goes)"
+    )
 
     command("config", 'print the API URL and key as shell exports: eval "$(fileproc config)"')
     return parser
@@ -272,7 +285,7 @@ class Cli:
     def redrive(self) -> int:
         pairs, sqs = _queues(self.args.env)
         moves = _aws_call(
-            self.args.env, lambda: redrive.redrive(sqs, pairs, dry_run=self.args.dry_run)
+            self.args.env, "SQS", lambda: redrive.redrive(sqs, pairs, dry_run=self.args.dry_run)
         )
         for move in moves:
             verb = "waiting" if move.dry_run else "moved back"
@@ -284,6 +297,48 @@ class Cli:
             self.print("no dead-letter queues in the outputs")
         failed = any(move.failed for move in moves)
         return ExitCode.REFUSED if failed else ExitCode.OK
+
+    def migrate_listing(self) -> int:
+        from fileproc_cli import outputs
+
+        try:
+            found = outputs.load(self.args.env)
+        except outputs.OutputsMissing as exc:
+            raise ConfigError(f"no table name for {self.args.env}: {exc}") from None
+        table = found.get("table_name")
+        if not isinstance(table, str):
+            raise ConfigError(f"no table_name in the outputs of {self.args.env}")
+        client = migrate.dynamodb_client(self.args.env, found)
+
+        def page(progress: migrate.Progress) -> None:
+            if not progress.done:
+                self.progress.note(
+                    f"{progress.scanned} records read, {progress.updated} updated; "
+                    f"to resume: --resume {progress.resume_after}"
+                )
+
+        done = _aws_call(
+            self.args.env,
+            "DynamoDB",
+            lambda: migrate.backfill(
+                client,
+                table,
+                dry_run=self.args.dry_run,
+                resume_after=self.args.resume,
+                on_page=page,
+            ),
+        )
+        verb = "would update" if self.args.dry_run else "updated"
+        self.print(
+            f"{table}: {done.scanned} records read, {verb} {done.updated}, "
+            f"{done.current} already current, {done.changed} changed meanwhile (current)"
+        )
+        if done.unlisted:
+            self.print(
+                f"{len(done.unlisted)} records have no status or category and are not listed: "
+                + ", ".join(done.unlisted[:10])
+            )
+        return ExitCode.OK
 
     def print_config(self) -> int:
         resolved = self.client.config
@@ -299,6 +354,7 @@ COMMANDS: dict[str, Callable[[Cli], int]] = {
     "show": Cli.show,
     "download": Cli.download,
     "redrive": Cli.redrive,
+    "migrate-listing": Cli.migrate_listing,
     "config": Cli.print_config,
 }
 
@@ -317,7 +373,7 @@ def _queues(env: str) -> tuple[list[redrive.QueuePair], Any]:
     return redrive.queue_pairs(found), redrive.sqs_client(env, found)
 
 
-def _aws_call(env: str, call: Callable[[], list[redrive.Moved]]) -> list[redrive.Moved]:
+def _aws_call(env: str, service: str, call: Callable[[], T]) -> T:
     """Botocore's failures as CLI errors: the sandbox down, no credentials, access denied."""
     from botocore.exceptions import (
         BotoCoreError,
@@ -331,14 +387,14 @@ def _aws_call(env: str, call: Callable[[], list[redrive.Moved]]) -> list[redrive
     try:
         return call()
     except EndpointConnectionError as exc:
-        raise unreachable("SQS", str(exc.kwargs.get("endpoint_url", "")), exc) from None
+        raise unreachable(service, str(exc.kwargs.get("endpoint_url", "")), exc) from None
     except NoCredentialsError:
         raise ConfigError(
             f"no AWS credentials for {env}: configure a profile or SSO (aws configure sso)"
         ) from None
     except ClientError as exc:
         error = exc.response.get("Error", {})
-        refused = CliError(f"SQS refused: {error.get('Code')}: {error.get('Message')}")
+        refused = CliError(f"{service} refused: {error.get('Code')}: {error.get('Message')}")
         refused.exit_code = ExitCode.REFUSED
         raise refused from None
     except BotoCoreError as exc:

@@ -33,11 +33,10 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from fileproc.events import MAX_SEQUENCER_LENGTH, S3EventRecord
+from fileproc.listing import LEGACY_ATTRIBUTES, listing_keys
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-
-LISTING = "file"  # partition key of INDEX_ALL: every record is in the one listing
 
 # DynamoDB numbers: 38 significant digits, magnitude 1E-130 .. <1E+126.
 _MAX_DIGITS = 38
@@ -163,11 +162,15 @@ class _Update:
         name = self.name(attribute)
         self._set.append(f"{name} = if_not_exists({name}, {self.value(value)})")
 
-    def set_status(self, status: Status, category: str) -> None:
-        # category_status is a GSI key: it changes in the same write as status.
+    def set_status(self, status: Status, category: str, file_id: str) -> None:
+        # The listing indexes' keys derive from status and category: they change in
+        # the same write. Every write sets them, so a record written before they
+        # existed gets them on its next write (fileproc migrate-listing does the rest).
         self.set("status", status)
         self.set("category", category)
-        self.set("category_status", f"{category}#{status}")
+        for attribute, value in listing_keys(file_id, status, category).items():
+            self.set(attribute, value)
+        self.remove(*LEGACY_ATTRIBUTES)
 
     def remove(self, *attributes: str) -> None:
         self._remove.extend(self.name(a) for a in attributes)
@@ -222,8 +225,7 @@ class Records:
         update.set("sequencer", sequencer)
         update.set("etag", event.etag)
         update.set("size", event.size)
-        update.set_status(Status.PROCESSING, category)
-        update.set("listing", LISTING)
+        update.set_status(Status.PROCESSING, category, file_id)
         # The API stores the name the user gave; other keys are named by their last segment.
         update.set_if_absent("filename", event.key.rsplit("/", 1)[-1])
         update.set("uploaded_at", timestamp(event.event_time))
@@ -250,7 +252,7 @@ class Records:
         a crash, a transient error) or gave up on a transient error (FAILED with
         error.retryable, the message then redriven from the DLQ)."""
         update = _Update()
-        update.set_status(Status.PROCESSING, category)
+        update.set_status(Status.PROCESSING, category, file_id)
         update.set("updated_at", now)
         update.add("attempts", 1)
         update.remove("error")
@@ -279,7 +281,7 @@ class Records:
         """Record PROCESSED; False when a newer event took the record meanwhile."""
         now = timestamp(self._now())
         update = _Update()
-        update.set_status(Status.PROCESSED, category)
+        update.set_status(Status.PROCESSED, category, attempt.file_id)
         update.set("metadata", dict(metadata))
         update.set("derived", dict(derived))
         update.set("content_type", content_type)
@@ -301,7 +303,7 @@ class Records:
         """Record FAILED with ``error`` ({type, message, retryable}); False when superseded."""
         now = timestamp(self._now())
         update = _Update()
-        update.set_status(Status.FAILED, category)
+        update.set_status(Status.FAILED, category, attempt.file_id)
         update.set("error", dict(error))
         if content_type is not None:
             update.set("content_type", content_type)
@@ -323,13 +325,12 @@ class Records:
         sequencer = stored_sequencer(event)
         update = _Update()
         update.set("sequencer", sequencer)
-        update.set_status(Status.DELETED, category)
+        update.set_status(Status.DELETED, category, file_id)
         update.set("updated_at", timestamp(self._now()))
         # A removal can arrive before (or instead of) its creation: the record
         # then starts here, and the late creation event is refused as older.
         update.set_if_absent("bucket", event.bucket)
         update.set_if_absent("key", event.key)
-        update.set_if_absent("listing", LISTING)
         update.set_if_absent("filename", event.key.rsplit("/", 1)[-1])
         update.set_if_absent("uploaded_at", timestamp(event.event_time))
         # A DELETED record stays, as the record of what was there.

@@ -2,7 +2,8 @@ locals {
   # One index per listing of the API, named as in docs/contracts.md (the
   # functions' INDEX_* variables). Every index sorts by uploaded_at (ISO-8601,
   # so a descending Query is newest first) and projects the whole item because
-  # the API returns whole records.
+  # the API lists whole records (a narrower projection would cost a BatchGetItem
+  # per page: BENCHMARKS.md, "Listing: the write ceiling").
   index_names = {
     all             = "all-uploaded-index"
     status          = "status-uploaded-index"
@@ -12,11 +13,15 @@ locals {
   # The record's TTL attribute, as docs/contracts.md names it.
   expiry_attribute = "expires_at"
 
+  # Write sharding (lambda_src/fileproc/listing.py): each partition key is
+  # "<listing value>#<shard>", the shard a hash of file_id modulo 48, so one
+  # listing's writes spread over 48 partitions of about 1,000 write units a
+  # second each instead of one.
   index_partition_keys = {
-    all             = "listing" # always "file": one partition listing everything
-    status          = "status"
-    category        = "category"
-    category_status = "category_status" # "<category>#<status>"
+    all             = "list_all"             # "file#07"
+    status          = "list_status"          # "PROCESSED#07"
+    category        = "list_category"        # "image#07"
+    category_status = "list_category_status" # "image#PROCESSED#07"
   }
 }
 

@@ -8,6 +8,7 @@ import pytest
 from tfplan import Plan, statements
 
 from fileproc.config import Settings
+from fileproc.listing import KEY_ATTRIBUTES
 from fileproc_tools.tfconfig import REPO_ROOT
 
 pytestmark = pytest.mark.terraform
@@ -133,18 +134,18 @@ def test_table_keys_and_indexes_match_the_code(env_plan: tuple[str, Plan]) -> No
         gsi["name"]: (gsi["hash_key"], gsi["range_key"], gsi["projection_type"])
         for gsi in table["global_secondary_index"]
     }
-    # The names fileproc.config uses by default, with the keys of docs/contracts.md.
+    # The names fileproc.config uses by default, with the sharded keys the records
+    # write (fileproc.listing, docs/contracts.md).
     defaults = Settings(table_name="t", bucket_name="b")
+    keys = KEY_ATTRIBUTES
     assert indexes == {
-        defaults.index_all: ("listing", "uploaded_at", "ALL"),
-        defaults.index_status: ("status", "uploaded_at", "ALL"),
-        defaults.index_category: ("category", "uploaded_at", "ALL"),
-        defaults.index_category_status: ("category_status", "uploaded_at", "ALL"),
+        defaults.index_all: (keys["all"], "uploaded_at", "ALL"),
+        defaults.index_status: (keys["status"], "uploaded_at", "ALL"),
+        defaults.index_category: (keys["category"], "uploaded_at", "ALL"),
+        defaults.index_category_status: (keys["category_status"], "uploaded_at", "ALL"),
     }
     attributes = {a["name"]: a["type"] for a in table["attribute"]}
-    assert attributes == dict.fromkeys(
-        ("file_id", "uploaded_at", "listing", "status", "category", "category_status"), "S"
-    )
+    assert attributes == dict.fromkeys(("file_id", "uploaded_at", *keys.values()), "S")
 
 
 def test_table_has_point_in_time_recovery(env_plan: tuple[str, Plan]) -> None:

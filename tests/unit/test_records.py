@@ -10,8 +10,8 @@ from botocore.exceptions import ClientError
 from conftest import Aws
 
 from fileproc.events import parse_body
+from fileproc.listing import shard_of
 from fileproc.records import (
-    LISTING,
     Attempt,
     Records,
     Skip,
@@ -24,6 +24,7 @@ from fileproc_tools.inprocess import notification, s3_record
 
 FILE_ID = "0123456789abcdef0123456789abcdef"
 KEY = f"uploads/{FILE_ID}/holiday photo.jpg"
+SHARD = f"{shard_of(FILE_ID):02d}"
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
@@ -64,8 +65,11 @@ def test_begin_writes_the_processing_record_of_the_contract(records: Records) ->
     assert item is not None
     assert item["status"] == "PROCESSING"
     assert item["category"] == "image"
-    assert item["category_status"] == "image#PROCESSING"
-    assert item["listing"] == LISTING == "file"
+    # The listing indexes' partition keys, sharded by the file id (fileproc.listing).
+    assert item["list_all"] == f"file#{SHARD}"
+    assert item["list_status"] == f"PROCESSING#{SHARD}"
+    assert item["list_category"] == f"image#{SHARD}"
+    assert item["list_category_status"] == f"image#PROCESSING#{SHARD}"
     assert item["bucket"] == "bucket"
     assert item["key"] == KEY
     assert item["filename"] == "holiday photo.jpg"
@@ -79,7 +83,8 @@ def test_begin_writes_the_processing_record_of_the_contract(records: Records) ->
 
 
 def put_pending(aws: Aws) -> None:
-    """The record POST /files writes, expiring by the table's TTL unless the file comes."""
+    """The record POST /files wrote before the listing was sharded (its index keys
+    ``category_status`` and ``listing``), expiring by the table's TTL unless the file comes."""
     aws.dynamodb.put_item(
         TableName=aws.table,
         Item={
@@ -105,6 +110,11 @@ def test_a_pending_record_from_the_api_is_taken_over(aws: Aws, records: Records)
     assert item["filename"] == "Holiday Photo (1).JPG"  # the user's name, not the key's
     assert item["uploaded_at"] == "2026-11-24T09:30:00.125Z"  # when the bytes arrived
     assert "expires_at" not in item  # the file came: DynamoDB's TTL must not delete it
+    # Its next write gives a record of the design before sharding its listing keys.
+    assert item["list_status"] == f"PROCESSING#{SHARD}"
+    assert item["list_category_status"] == f"image#PROCESSING#{SHARD}"
+    assert "listing" not in item
+    assert "category_status" not in item
 
 
 def test_a_pending_record_removed_before_processing_does_not_expire(
@@ -132,7 +142,7 @@ def test_complete_records_the_result_with_decimals(records: Records) -> None:
     item = records.get(FILE_ID)
     assert item is not None
     assert item["status"] == "PROCESSED"
-    assert item["category_status"] == "image#PROCESSED"
+    assert item["list_category_status"] == f"image#PROCESSED#{SHARD}"
     assert item["metadata"] == {
         "width": 640,
         "ratio": Decimal("1.5"),
@@ -191,7 +201,7 @@ def test_complete_stores_the_ai_summary(records: Records) -> None:
     item = records.get(FILE_ID)
     assert item is not None
     assert item["ai"] == ai
-    assert item["category_status"] == "document#PROCESSED"
+    assert item["list_category_status"] == f"document#PROCESSED#{SHARD}"
 
 
 def test_fail_records_the_error_and_drops_results(records: Records) -> None:
@@ -207,7 +217,7 @@ def test_fail_records_the_error_and_drops_results(records: Records) -> None:
     item = records.get(FILE_ID)
     assert item is not None
     assert item["status"] == "FAILED"
-    assert item["category_status"] == "image#FAILED"
+    assert item["list_category_status"] == f"image#FAILED#{SHARD}"
     assert item["error"] == error
     assert item["version_id"] == "v2"
     assert "metadata" not in item
@@ -304,7 +314,7 @@ def test_removal_marks_deleted_and_keeps_what_was_known(records: Records) -> Non
     assert records.mark_deleted(removal, file_id=FILE_ID, category="image")
     item = records.get(FILE_ID)
     assert item is not None
-    assert (item["status"], item["category_status"]) == ("DELETED", "image#DELETED")
+    assert (item["status"], item["list_status"]) == ("DELETED", f"DELETED#{SHARD}")
     assert (item["version_id"], item["metadata"]) == ("v1", {"w": 1})
     # The same removal again changes nothing.
     assert not records.mark_deleted(removal, file_id=FILE_ID, category="image")
@@ -324,7 +334,7 @@ def test_a_removal_before_its_creation_blocks_the_late_creation(records: Records
     assert records.mark_deleted(removal, file_id=FILE_ID, category="image")
     item = records.get(FILE_ID)
     assert item is not None
-    assert (item["status"], item["key"], item["listing"]) == ("DELETED", KEY, "file")
+    assert (item["status"], item["key"], item["list_all"]) == ("DELETED", KEY, f"file#{SHARD}")
     assert item["uploaded_at"] == "2026-11-24T09:30:00.125Z"
     assert isinstance(begin(records, "0A"), Skip)
 

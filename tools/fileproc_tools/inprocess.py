@@ -16,12 +16,13 @@ from urllib.parse import quote_plus
 
 REGION = "us-east-1"
 
-# Index name -> partition key; every index sorts by uploaded_at (modules/storage).
+# Index name -> partition key (write-sharded, fileproc.listing); every index sorts by
+# uploaded_at and projects whole items (modules/storage).
 INDEXES = {
-    "all-uploaded-index": "listing",
-    "status-uploaded-index": "status",
-    "category-uploaded-index": "category",
-    "category-status-uploaded-index": "category_status",
+    "all-uploaded-index": "list_all",
+    "status-uploaded-index": "list_status",
+    "category-uploaded-index": "list_category",
+    "category-status-uploaded-index": "list_category_status",
 }
 
 

@@ -192,6 +192,11 @@ def create_app(
             **_COMMON_ERRORS,
             200: _ok_doc("A page of files", FileList),
             400: _error_doc("Invalid filter, limit or next_token"),
+            503: _error_doc(
+                "A backing service is throttling (service_unavailable), or an upgrade is "
+                "building the listing indexes (listing_unavailable); retry after Retry-After "
+                "seconds"
+            ),
         },
     )
     def list_files(
@@ -215,7 +220,9 @@ def create_app(
         page = store.page(query, limit, after)
         return {
             "items": [record_view(item) for item in page.items],
-            "next_token": None if page.last is None else pagination.encode_token(query, page.last),
+            "next_token": None
+            if page.positions is None
+            else pagination.encode_token(query, page.positions),
         }
 
     @app.get(
@@ -342,7 +349,8 @@ def create_app(
 
     @app.exception_handler(ApiError)
     def on_api_error(exc: ApiError) -> Response[str]:
-        return error_response(exc.status, exc.code, exc.message)
+        headers = None if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
+        return error_response(exc.status, exc.code, exc.message, headers)
 
     @app.exception_handler(RequestValidationError)
     def on_invalid_request(exc: RequestValidationError) -> Response[str]:

@@ -12,6 +12,7 @@ from http import HTTPStatus
 class ApiError(Exception):
     status = HTTPStatus.BAD_REQUEST
     code = "invalid_request"
+    retry_after: int | None = None  # seconds, sent as Retry-After
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
@@ -50,3 +51,17 @@ class PayloadTooLarge(ApiError):
 class UnsupportedMediaType(ApiError):
     status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
     code = "unsupported_media_type"
+
+
+class ListingUnavailable(ApiError):
+    """A listing index is missing or still being built: an upgrade of the table is under way."""
+
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    code = "listing_unavailable"
+    retry_after = 30  # an index backfills in minutes
+
+    def __init__(self, index: str) -> None:
+        super().__init__(
+            f"the listing index {index} is being built (an upgrade of the table); "
+            "retry later, GET /files/{file_id} works meanwhile"
+        )

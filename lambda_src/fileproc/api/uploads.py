@@ -12,7 +12,8 @@ from fileproc.api.errors import BadRequest, PayloadTooLarge
 from fileproc.api.models import UploadRequest
 from fileproc.config import Settings
 from fileproc.keys import Category
-from fileproc.records import LISTING, Status, timestamp
+from fileproc.listing import listing_keys
+from fileproc.records import Status, timestamp
 
 # Media types a client may declare per extension. The processors check the
 # bytes anyway; this catches the honest mistake before the upload.
@@ -113,8 +114,7 @@ def pending_record(
         "content_type": plan.content_type,
         "size": plan.size,
         "status": str(Status.PENDING),
-        "category_status": f"{plan.category}#{Status.PENDING}",
-        "listing": LISTING,
+        **listing_keys(plan.file_id, Status.PENDING, plan.category),
         "uploaded_at": stamp,
         "updated_at": stamp,
         # Epoch seconds, the table's TTL attribute.

@@ -8,8 +8,11 @@ from typing import Any
 
 from boto3.dynamodb.types import Binary, TypeDeserializer
 
-# GSI keys: derived from other fields, meaningless to a client.
-INTERNAL_FIELDS = frozenset({"listing", "category_status"})
+from fileproc.listing import KEY_ATTRIBUTES, LEGACY_ATTRIBUTES
+
+# GSI keys (and those of the design before sharding): derived from other fields,
+# meaningless to a client.
+INTERNAL_FIELDS = frozenset({*KEY_ATTRIBUTES.values(), *LEGACY_ATTRIBUTES})
 
 _deserializer = TypeDeserializer()
 

@@ -12,6 +12,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeSerializer
 
 from fileproc.api.app import ApiResolver
+from fileproc.listing import listing_keys
 
 API_KEY = "test-api-key-0123456789"
 STAGE = "v1"
@@ -168,8 +169,7 @@ def record(
         "filename": filename,
         "category": category,
         "status": status,
-        "category_status": f"{category}#{status}",
-        "listing": "file",
+        **listing_keys(file_id, status, category),
         "content_type": "image/jpeg",
         "size": 1234,
         "uploaded_at": uploaded_at,

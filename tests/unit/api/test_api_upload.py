@@ -12,6 +12,8 @@ import pytest
 import requests
 from boto3.dynamodb.types import TypeDeserializer
 
+from fileproc.listing import listing_keys
+
 from .api_helpers import call, rest_event
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 60
@@ -59,8 +61,7 @@ def test_post_returns_201_with_a_presigned_post_and_writes_a_pending_record(api)
         "content_type": "image/jpeg",
         "size": len(JPEG),
         "status": "PENDING",
-        "category_status": "image#PENDING",
-        "listing": "file",
+        **listing_keys(file_id, "PENDING", "image"),
         "uploaded_at": item["uploaded_at"],
         "updated_at": item["uploaded_at"],
         "expires_at": item["expires_at"],
