@@ -820,8 +820,9 @@ def test_real_layers_are_for_the_target_platform(architecture: str, tmp_path: Pa
     assert all(size.total <= build.HEADROOM_UNZIPPED_BYTES for size in sizes)
     manifest = json.loads((tmp_path / target.manifest_name).read_text())
     assert manifest["functions"]["data"]["layers"] == ["common", "data"]
-    assert manifest["functions"]["image"]["unzipped_bytes"] < (
-        manifest["functions"]["data"]["unzipped_bytes"]
+    assert (
+        manifest["functions"]["image"]["unzipped_bytes"]
+        < (manifest["functions"]["data"]["unzipped_bytes"])
     )
 
 
@@ -944,7 +945,8 @@ def test_a_function_over_its_size_limit_fails_the_build_naming_it(
         build.check_function_sizes(code, layers, target, tmp_path)
     message = str(failed.value)
     assert "data: 3.5 MB unzipped (code 0.5 MB + common 1.0 MB + data 2.0 MB)" in message
-    assert "api" not in message.split("\n", 1)[1] and "image" not in message
+    assert "api:" not in message
+    assert "image:" not in message
     # What was found is written all the same, for the bench and for a person.
     manifest = json.loads((tmp_path / target.manifest_name).read_text())
     assert manifest["functions"]["data"]["unzipped_bytes"] == int(3.5 * 1024**2)
