@@ -13,6 +13,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -29,6 +30,7 @@ from fileproc_sandbox import lambda_runner
 from fileproc_tools import build
 from fileproc_tools.build import BuildError, Target
 from fileproc_tools.inprocess import function_environment
+from fileproc_tools.tfconfig import REPO_ROOT
 
 # --- helpers ------------------------------------------------------------------------------
 
@@ -1078,3 +1080,15 @@ def test_layer_is_reused_until_its_pins_or_its_build_change(
     build_test_layer(target, pins="nativepkg==1.0\npurepkg==2.0\noldsyntax==1.0\n")
     assert zips_written == [target.layer_zip_name("common")] * 3
     assert "changed since the last build: build_code" in capsys.readouterr().out
+
+
+def test_the_root_module_deploys_the_layers_the_build_makes() -> None:
+    """main.tf's default layer_zip_paths names the zips plan_layers makes: a layer the
+    root forgot would leave its function without its engines."""
+    main_tf = (REPO_ROOT / "main.tf").read_text()
+    listed = re.search(r"^\s*layers\s*=\s*\[([^\]]*)\]", main_tf, re.MULTILINE)
+    assert listed is not None
+    layers = build.plan_layers(build.read_requirements(build.REQUIREMENTS))
+    assert re.findall(r'"([a-z]+)"', listed.group(1)) == list(layers)
+    assert 'build/layer-${name}-${var.lambda_runtime}-${var.lambda_architecture}.zip' in main_tf
+    assert Target("python3.12", "arm64").layer_zip_name("data") == "layer-data-python3.12-arm64.zip"
