@@ -1090,5 +1090,5 @@ def test_the_root_module_deploys_the_layers_the_build_makes() -> None:
     assert listed is not None
     layers = build.plan_layers(build.read_requirements(build.REQUIREMENTS))
     assert re.findall(r'"([a-z]+)"', listed.group(1)) == list(layers)
-    assert 'build/layer-${name}-${var.lambda_runtime}-${var.lambda_architecture}.zip' in main_tf
+    assert "build/layer-${name}-${var.lambda_runtime}-${var.lambda_architecture}.zip" in main_tf
     assert Target("python3.12", "arm64").layer_zip_name("data") == "layer-data-python3.12-arm64.zip"
