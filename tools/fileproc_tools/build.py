@@ -112,7 +112,6 @@ MAX_UNZIPPED_BYTES = 250 * 1024**2  # a function and all its layers, unzipped
 # What `make build` allows a function and its layers: Lambda's limit less 20 %, room
 # for a dependency's next release or a layer a user adds (Lambda Insights, ADOT).
 HEADROOM_UNZIPPED_BYTES = MAX_UNZIPPED_BYTES * 8 // 10
-MAX_LAYERS_PER_FUNCTION = 5  # Lambda's limit
 # The layer of the pins every function imports; the others are named after their function.
 COMMON_LAYER = "common"
 # Our own code (sources + bytecode; the libraries live in the layers): re-uploaded at
@@ -1032,7 +1031,6 @@ def check_function_sizes(
     for size in sizes:
         print(f"{size.describe()}, limit {_mb(HEADROOM_UNZIPPED_BYTES)}")
     over = [size for size in sizes if size.total > HEADROOM_UNZIPPED_BYTES]
-    crowded = [size for size in sizes if len(size.layers) > MAX_LAYERS_PER_FUNCTION]
     if over:
         raise BuildError(
             f"over the {limit} a function and its layers may unzip to:\n  "
@@ -1040,8 +1038,6 @@ def check_function_sizes(
             + "\nmove what only some functions import into their own section of "
             "lambda_src/requirements.txt, or choose a smaller engine"
         )
-    if crowded:
-        raise BuildError(f"more than {MAX_LAYERS_PER_FUNCTION} layers: {crowded[0].describe()}")
     return sizes
 
 
