@@ -1,14 +1,18 @@
 """The throughput chart of BENCHMARKS.md: fileproc against its baselines and peers.
 
 Drawn from a run's figures (bench/results.json), whatever they are: every figure
-whose unit is a rate (``.../s``) and whose value was measured gets a panel with
-fileproc's bar, its baseline's (``baseline``, named by ``baseline_what``) and one
-bar per peer of ``details["peers"]`` measured in the same run and unit, as
-``{"name": value}`` or ``{"name": {"value": value, ...}}``. Figures of one
-measurement with several baselines (same title and value, e.g. PDF text against
-PDFium and against pypdf) share a panel. A figure without baseline or peers
-still gets its bar; a figure not measured gets none. Each panel has its own
-scale: MB/s and pages/s are not compared with each other.
+whose unit is a rate (``.../s``) and whose value was measured gets a bar for
+fileproc, one for its baseline (``baseline``, named by ``baseline_what``) and
+one per peer measured in the same run and unit. Peers are read from
+``details["peers"]`` (``{"DuckDB": 80.1}`` or ``{"DuckDB": {"value": 80.1}}``)
+when a figure has it, else from its rate tables (``details["<where>_mb_per_s"]``
+and the like, ``{mode: rate}``): each mode but fileproc's own (``profile``) and
+the baseline is a peer, and a table of another interpreter (``dev_venv_...``)
+says so in its labels. Figures of one measurement (same group, unit and value,
+e.g. PDF text against PDFium and against pypdf, or CSV against csv.reader and
+against DuckDB) share a panel. A figure without baseline or peers still gets its
+bar; a figure not measured gets none. Each panel has its own scale: MB/s and
+pages/s are not compared with each other.
 
 matplotlib (the ``bench`` extra) draws with its Agg backend: no display needed.
 
@@ -29,7 +33,21 @@ from bench.measure import REPO_ROOT
 CHART = REPO_ROOT / "docs" / "bench-throughput.png"
 TITLE = "Throughput: fileproc against its baselines and peers (higher is faster)"
 COLOURS = {"fileproc": "#1b6ca8", "baseline": "#9a9a9a", "peer": "#e08a2c"}
-LABEL_CHARS = 44
+LABEL_CHARS = 52
+# A rate table's mode that is fileproc itself (under another interpreter, or the figure's value).
+SELF_MODES = frozenset({"profile", "processor", "fileproc"})
+# How a rate table's modes read on the chart; others as they are.
+MODE_LABELS = {
+    "bare": "csv.reader",
+    "duckdb": "DuckDB",
+    "polars": "Polars",
+    "pyarrow": "pyarrow",
+    "pandas": "pandas",
+    "ijson": "ijson (C backend)",
+    "scanner": "fileproc's own scanner alone",
+}
+# A rate table's prefix naming the interpreter the figure itself ran (no label suffix).
+SAME_RUNTIME = frozenset({"", "lambda"})
 
 
 @dataclass(frozen=True)
@@ -46,8 +64,14 @@ class Panel:
     bars: list[Bar] = field(default_factory=list)
 
     def add(self, bar: Bar) -> None:
-        if bar.label not in {existing.label for existing in self.bars}:
-            self.bars.append(bar)
+        """Once per label, and once per measurement: a rate already drawn as a baseline
+        or a peer (the same number from another figure of the panel) is not drawn again."""
+        if any(
+            bar.label == old.label or (bar.kind != "fileproc" and bar.value == old.value)
+            for old in self.bars
+        ):
+            return
+        self.bars.append(bar)
 
 
 def _number(value: Any) -> float | None:
@@ -62,19 +86,50 @@ def _peer_value(value: Any) -> float | None:
     return _number(value)
 
 
-def peers(details: Any) -> list[tuple[str, float]]:
+def peers(
+    details: Any, value: float | None = None, baseline: float | None = None
+) -> list[tuple[str, float]]:
     """The peers a figure's details name, with their values; anything else is skipped."""
-    found = details.get("peers") if isinstance(details, dict) else None
+    if not isinstance(details, dict):
+        return []
+    found = details.get("peers")
     if isinstance(found, list):  # [{"name": ..., "value": ...}]
         found = {
             str(item.get("name") or item.get("label")): item
             for item in found
             if isinstance(item, dict) and (item.get("name") or item.get("label"))
         }
-    if not isinstance(found, dict):
-        return []
-    pairs = [(str(name), _peer_value(value)) for name, value in found.items()]
-    return [(name, value) for name, value in pairs if value is not None]
+    if isinstance(found, dict):
+        pairs = [(str(name), _peer_value(peer)) for name, peer in found.items()]
+        return [(name, peer) for name, peer in pairs if peer is not None]
+    return _rate_tables(details, value, baseline)
+
+
+def _same(a: float, b: float | None) -> bool:
+    return b is not None and abs(a - b) <= 0.051 * max(1.0, abs(b) / 100)
+
+
+def _rate_tables(
+    details: dict[str, Any], value: float | None, baseline: float | None
+) -> list[tuple[str, float]]:
+    """Peers from ``<where>_<unit>_per_s`` tables: every mode but fileproc and the baseline."""
+    found = []
+    for key, table in details.items():
+        if not (isinstance(key, str) and key.endswith("_per_s") and isinstance(table, dict)):
+            continue
+        prefix = key.removesuffix("_per_s").rsplit("_", 1)[0] if key.count("_") > 2 else ""
+        same_runtime = prefix in SAME_RUNTIME
+        for mode, rate in table.items():
+            number = _number(rate)
+            if number is None or str(mode) in SELF_MODES:
+                continue
+            if same_runtime and (_same(number, value) or _same(number, baseline)):
+                continue  # the figure itself, or its baseline
+            label = MODE_LABELS.get(str(mode), str(mode))
+            found.append(
+                (label if same_runtime else f"{label} ({prefix.replace('_', ' ')})", number)
+            )
+    return found
 
 
 def _label(text: str) -> str:
@@ -83,7 +138,7 @@ def _label(text: str) -> str:
 
 def panels(run: dict[str, Any]) -> list[Panel]:
     """One panel per measured throughput, in the run's order."""
-    found: dict[tuple[str, str, float], Panel] = {}
+    found: dict[tuple[str, str, float], Panel] = {}  # (group, unit, value)
     for figure in run.get("figures") or []:
         if not isinstance(figure, dict):
             continue
@@ -92,13 +147,14 @@ def panels(run: dict[str, Any]) -> list[Panel]:
         if not unit.endswith("/s") or value is None:
             continue
         title = str(figure.get("title") or figure.get("id") or "?")
-        panel = found.setdefault((title, unit, value), Panel(title, unit))
+        group = str(figure.get("id") or title).split(".")[0]
+        panel = found.setdefault((group, unit, value), Panel(title, unit))
         panel.add(Bar("fileproc", value, "fileproc"))
         baseline = _number(figure.get("baseline"))
         if baseline is not None:
             what = _label(str(figure.get("baseline_what") or "baseline"))
             panel.add(Bar(what, baseline, "baseline"))
-        for name, peer in peers(figure.get("details")):
+        for name, peer in peers(figure.get("details"), value, baseline):
             panel.add(Bar(_label(name), peer, "peer"))
     return list(found.values())
 

@@ -86,6 +86,51 @@ def test_every_measured_throughput_gets_its_baseline_and_peers() -> None:
     assert [bar.label for bar in pdf.bars] == ["fileproc", "bare PDFium", "bare pypdf"]
 
 
+# The shapes the CSV and JSON groups write: rate tables by mode, the processor as
+# "profile", two figures of one measurement (against csv.reader, against DuckDB).
+RATE_TABLES = {
+    "figures": [
+        figure(
+            "data.throughput.mixed", 120.0, title="CSV mixed", baseline=95.0,
+            baseline_what="bare csv.reader iteration of the same file",
+            details={
+                "lambda_mb_per_s": {"bare": 95.0, "profile": 120.0, "duckdb": 110.0},
+                "dev_venv": {"mb_per_s": {"pandas": 80.0}},  # nested: not a rate table
+            },
+        ),
+        figure(
+            "data.peers.mixed", 120.0, title="CSV mixed against the fastest peer",
+            baseline=110.0, baseline_what="bare DuckDB count/min/max/avg of every column",
+            details={"dev_venv_mb_per_s": {"bare": 101.0, "profile": 99.0, "polars": 150.0}},
+        ),
+        figure(
+            "json.throughput.array", 40.0, title="JSON array", baseline=27.0,
+            baseline_what="ijson's C backend",
+            details={"mb_per_s": {"ijson": 27.0, "profile": 40.0, "orjson": 66.0}},
+        ),
+    ]
+}  # fmt: skip
+
+
+def test_peers_are_read_from_rate_tables_by_mode() -> None:
+    csv, json_array = chart.panels(RATE_TABLES)
+    assert csv.title == "CSV mixed"
+    assert [(bar.label, bar.value, bar.kind) for bar in csv.bars] == [
+        ("fileproc", 120.0, "fileproc"),
+        ("bare csv.reader iteration of the same file", 95.0, "baseline"),
+        ("DuckDB", 110.0, "peer"),
+        # The other figure's baseline is DuckDB's run, drawn once; the dev venv's peers
+        # say where they ran, its own processor and csv.reader runs are not peers.
+        ("csv.reader (dev venv)", 101.0, "peer"),
+        ("Polars (dev venv)", 150.0, "peer"),
+    ]
+    assert [(bar.label, bar.value) for bar in json_array.bars] == [
+        ("fileproc", 40.0),
+        ("ijson's C backend", 27.0),
+        ("orjson", 66.0),
+    ]
+
+
 def test_figures_without_baseline_peers_or_value_are_tolerated() -> None:
     run = {
         "figures": [
