@@ -14,8 +14,11 @@ locals {
   })
 
   function_zip_path = coalesce(var.function_zip_path, "${path.root}/build/function.zip")
-  layer_zip_path    = coalesce(var.layer_zip_path, "${path.root}/build/layer-${var.lambda_runtime}-${var.lambda_architecture}.zip")
-  console_zip_path  = coalesce(var.console.zip_path, "${path.root}/build/console.zip")
+  # The layers `make build` makes from the sections of lambda_src/requirements.txt
+  # (tools/fileproc_tools/build.py plan_layers; a tools test keeps the two the same).
+  layers           = ["common", "image", "document", "data", "api"]
+  layer_zip_paths  = var.layer_zip_paths != null ? var.layer_zip_paths : { for name in local.layers : name => "${path.root}/build/layer-${name}-${var.lambda_runtime}-${var.lambda_architecture}.zip" }
+  console_zip_path = coalesce(var.console.zip_path, "${path.root}/build/console.zip")
 
   # The console's page is served by the API, so the browser uploads to the
   # bucket from the API's origin; "*" admits it already.
@@ -52,7 +55,7 @@ module "compute" {
   lambda_runtime            = var.lambda_runtime
   lambda_architecture       = var.lambda_architecture
   function_zip_path         = local.function_zip_path
-  layer_zip_path            = local.layer_zip_path
+  layer_zip_paths           = local.layer_zip_paths
   functions                 = var.functions
   bucket_name               = module.storage.bucket_name
   table_name                = module.storage.table_name

@@ -49,6 +49,11 @@ output "function_names" {
   value       = module.compute.function_names
 }
 
+output "function_layer_names" {
+  description = "Names of each function's layers by role (common, then the function's own), in the order Lambda applies them."
+  value       = module.compute.function_layer_names
+}
+
 output "queue_urls" {
   description = "Processor queue URL by processor: image, document, data."
   value       = module.compute.queue_urls

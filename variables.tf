@@ -113,21 +113,21 @@ variable "function_zip_path" {
   default     = null
 }
 
-variable "layer_zip_path" {
-  description = "Layer zip; null: build/layer-<lambda_runtime>-<lambda_architecture>.zip (made by `make build`)."
-  type        = string
+variable "layer_zip_paths" {
+  description = "Layer zips by name (common, and image, document, data, api for that function only); null: build/layer-<name>-<lambda_runtime>-<lambda_architecture>.zip for the layers `make build` makes."
+  type        = map(string)
   default     = null
 }
 
 variable "lambda_runtime" {
-  description = "Python runtime of the functions and the layer: python3.12 or python3.13 (checked in modules/compute)."
+  description = "Python runtime of the functions and the layers: python3.12 or python3.13 (checked in modules/compute)."
   type        = string
   default     = "python3.12"
   nullable    = false
 }
 
 variable "lambda_architecture" {
-  description = "arm64 (Graviton) or x86_64, for the functions and the layer (checked in modules/compute)."
+  description = "arm64 (Graviton) or x86_64, for the functions and the layers (checked in modules/compute)."
   type        = string
   default     = "arm64"
   nullable    = false

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -21,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import machine, report
+from bench import chart, machine, report
 from bench.config import FULL, QUICK, Context, sizes_from_env
 from bench.figures import (
     burst,
@@ -115,9 +117,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         **provenance,
     }
     report.write_json(results_path, run)
-    report.write_markdown(markdown_path, run)
-    ctx.say(f"wrote {results_path} and {markdown_path}")
+    chart_path = (out / chart.CHART.name) if out else chart.CHART
+    drawn = _draw_chart(run, chart_path)
+    link = os.path.relpath(drawn, markdown_path.parent) if drawn else None
+    report.write_markdown(markdown_path, run, link)
+    ctx.say(f"wrote {results_path}, {markdown_path}" + (f" and {drawn}" if drawn else ""))
     return 1 if failures else 0
+
+
+def _draw_chart(run: dict[str, Any], path: Path) -> Path | None:
+    """The throughput chart, or None (said why) when it cannot be drawn: the figures
+    and the table are written all the same."""
+    try:
+        return chart.draw(run, path)
+    except ImportError as exc:
+        print(f"no chart: {exc} (`make bench` installs the bench extra)", file=sys.stderr)
+        return None
 
 
 def _group_of(figure_id: str) -> str:

@@ -39,7 +39,8 @@ def _met(value: bool | None) -> str:
     return {True: "yes", False: "**no**", None: "-"}[value]
 
 
-def table(run: dict[str, Any]) -> str:
+def table(run: dict[str, Any], chart: str | None = None) -> str:
+    """The generated part; ``chart``: the throughput chart's path relative to the page."""
     machine = run["machine"]
     provenance = ""
     if run.get("previous_date"):
@@ -57,6 +58,16 @@ def table(run: dict[str, Any]) -> str:
         "(cold start, CSV throughput); "
         + ", ".join(f"{name} {version}" for name, version in machine["libraries"].items()),
         "",
+        *(
+            [
+                f"![Throughput: fileproc against its baselines and peers]({chart})",
+                "",
+                f"The throughput figures as a chart ([{chart}]({chart}), bench/chart.py).",
+                "",
+            ]
+            if chart
+            else []
+        ),
         "| figure | value | baseline | ratio | target | met |",
         "|---|---|---|---|---|---|",
     ]
@@ -96,8 +107,8 @@ def _detail_table(table: dict[str, Any] | None) -> list[str]:
     return lines
 
 
-def write_markdown(path: Path, run: dict[str, Any]) -> None:
-    generated = f"{BEGIN}\n{table(run)}\n{END}"
+def write_markdown(path: Path, run: dict[str, Any], chart: str | None = None) -> None:
+    generated = f"{BEGIN}\n{table(run, chart)}\n{END}"
     if path.exists() and BEGIN in (text := path.read_text()) and END in text:
         before, rest = text.split(BEGIN, 1)
         after = rest.split(END, 1)[1]

@@ -1,13 +1,16 @@
 """The Lambda runtime, as near as this machine has it: Lambda's Python (3.12, found as the
-sandbox's runner finds it), the function and layer zips unpacked side by side, and
+sandbox's runner finds it), the function zip and the layer zips unpacked side by side, and
 the SDK the runtime bundles (boto3, copied by the runner and compiled once, as the
-runtime ships it). The zips' code has the bytecode the build put in the zips, no
-more: Lambda's code directories are read-only, so the runs write none
-(PYTHONDONTWRITEBYTECODE).
+runtime ships it). Each function sees its own layers only (common + its own, as
+modules/compute deploys them: ``make build``'s build/layers-<runtime>-<arch>.json), so
+a figure of one function never borrows another's engines. The zips' code has the
+bytecode the build put in the zips, no more: Lambda's code directories are read-only,
+so the runs write none (PYTHONDONTWRITEBYTECODE).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -17,11 +20,11 @@ from pathlib import Path
 
 from bench.aws import FUNCTION_ENV
 from bench.config import Context
-from bench.figures.package import BUILD_DIR, build, layer_zip
+from bench.figures.package import BUILD_DIR, build, manifest_path
 from bench.measure import REPO_ROOT
 
 RUNTIME = "python3.12"
-ENV = "sandbox"  # the environment whose layer matches this machine (x86_64, 3.12)
+ENV = "sandbox"  # the environment whose layers match this machine (x86_64, 3.12)
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,8 @@ class LambdaRuntime:
     python: str
     version: str
     function_dir: Path
-    layer_dir: Path
+    layer_dirs: dict[str, Path]  # each layer's python/ directory, by layer name
+    function_layers: dict[str, list[str]]  # the layers of each function, by role
     sdk_dir: Path
 
     def without_bytecode(self) -> LambdaRuntime:
@@ -39,13 +43,23 @@ class LambdaRuntime:
         shutil.rmtree(root, ignore_errors=True)
         ignore = shutil.ignore_patterns("__pycache__")
         function_dir = Path(shutil.copytree(self.function_dir, root / "function", ignore=ignore))
-        layer_dir = Path(shutil.copytree(self.layer_dir, root / "layer" / "python", ignore=ignore))
-        return replace(self, function_dir=function_dir, layer_dir=layer_dir)
+        layer_dirs = {
+            name: Path(shutil.copytree(path, root / "layers" / name / "python", ignore=ignore))
+            for name, path in self.layer_dirs.items()
+        }
+        return replace(self, function_dir=function_dir, layer_dirs=layer_dirs)
 
-    def env(self, *, with_bench: bool = False) -> dict[str, str]:
-        """Lambda's environment and paths; ``with_bench`` adds this repository's bench
-        package (for bench.worker) and the tools it imports, after the Lambda paths."""
-        paths = [self.function_dir, self.layer_dir, self.sdk_dir]
+    def layers_of(self, function: str | None) -> list[Path]:
+        """The function's layer directories; None: every layer (a worker that runs the
+        code of several functions)."""
+        names = list(self.layer_dirs) if function is None else self.function_layers[function]
+        return [self.layer_dirs[name] for name in names]
+
+    def env(self, function: str | None = None, *, with_bench: bool = False) -> dict[str, str]:
+        """Lambda's environment and paths for ``function`` (image, document, data, api;
+        None: with every layer); ``with_bench`` adds this repository's bench package (for
+        bench.worker) and the tools it imports, after the Lambda paths."""
+        paths = [self.function_dir, *self.layers_of(function), self.sdk_dir]
         if with_bench:
             paths += [REPO_ROOT, *(REPO_ROOT / part for part in ("tools", "cli", "sandbox"))]
         return {
@@ -60,17 +74,22 @@ class LambdaRuntime:
         }
 
 
-_prepared: dict[tuple[Path, float, float], LambdaRuntime] = {}
+_prepared: dict[tuple[object, ...], LambdaRuntime] = {}
 
 
 def prepare(ctx: Context) -> LambdaRuntime:
     """Unpack the zips (building them first if there are none); again when rebuilt."""
     from fileproc_sandbox.lambda_runner import Runtimes
 
-    function_zip, layer = BUILD_DIR / "function.zip", layer_zip(ENV)
-    if not (function_zip.exists() and layer.exists()):
+    function_zip, manifest = BUILD_DIR / "function.zip", manifest_path(ENV)
+    if not (function_zip.exists() and manifest.exists()):
         build(ENV)
-    key = (ctx.work_dir, function_zip.stat().st_mtime, layer.stat().st_mtime)
+    found = json.loads(manifest.read_text())
+    layer_zips = {name: BUILD_DIR / layer["zip"] for name, layer in found["layers"].items()}
+    if not all(path.exists() for path in layer_zips.values()):
+        build(ENV)
+    zips = [function_zip, *layer_zips.values()]
+    key = (ctx.work_dir, *(path.stat().st_mtime for path in zips))
     if key in _prepared:
         return _prepared[key]
     runtimes = Runtimes(ctx.work_dir / "runtime")
@@ -86,11 +105,18 @@ def prepare(ctx: Context) -> LambdaRuntime:
         text=True,
         check=True,
     ).stdout.strip()
+    shutil.rmtree(root / "layer", ignore_errors=True)  # the single layer of earlier builds
     runtime = LambdaRuntime(
         python=python,
         version=version,
         function_dir=_unpacked(function_zip, root / "function"),
-        layer_dir=_unpacked(layer, root / "layer") / "python",
+        layer_dirs={
+            name: _unpacked(path, root / "layers" / name) / "python"
+            for name, path in layer_zips.items()
+        },
+        function_layers={
+            function: list(entry["layers"]) for function, entry in found["functions"].items()
+        },
         sdk_dir=sdk,
     )
     _prepared[key] = runtime

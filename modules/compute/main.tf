@@ -17,6 +17,11 @@ locals {
 
   function_names = { for role in local.roles : role => "${var.name_prefix}-${role}" }
 
+  # Each function's layers, in the order Lambda applies them: common, then its own
+  # (the build's function_layers).
+  layer_names     = { for name in keys(var.layer_zip_paths) : name => "${var.name_prefix}-deps-${name}" }
+  function_layers = { for role in local.roles : role => [for name in ["common", role] : name if contains(keys(var.layer_zip_paths), name)] }
+
   # Every ARN below is built from names, so the policies are known at plan time.
   bucket_arn     = "arn:${local.partition}:s3:::${var.bucket_name}"
   table_arn      = "arn:${local.partition}:dynamodb:${local.region}:${var.account_id}:table/${var.table_name}"
@@ -65,11 +70,15 @@ locals {
   }
 }
 
-resource "aws_lambda_layer_version" "dependencies" {
-  layer_name               = "${var.name_prefix}-dependencies"
-  description              = "Third-party packages of the fileproc functions (${var.lambda_runtime}, ${var.lambda_architecture})"
-  filename                 = var.layer_zip_path
-  source_code_hash         = filebase64sha256(var.layer_zip_path)
+# One layer per zip of `make build`: common (every function) and one per function
+# whose engines the others do not import (tools/fileproc_tools/build.py).
+resource "aws_lambda_layer_version" "this" {
+  for_each = var.layer_zip_paths
+
+  layer_name               = local.layer_names[each.key]
+  description              = each.key == "common" ? "Third-party packages of every fileproc function (${var.lambda_runtime}, ${var.lambda_architecture})" : "Third-party packages of the fileproc ${each.key} function only (${var.lambda_runtime}, ${var.lambda_architecture})"
+  filename                 = each.value
+  source_code_hash         = filebase64sha256(each.value)
   compatible_runtimes      = [var.lambda_runtime]
   compatible_architectures = [var.lambda_architecture]
 }
@@ -99,7 +108,7 @@ resource "aws_lambda_function" "this" {
 
   filename         = var.function_zip_path
   source_code_hash = filebase64sha256(var.function_zip_path)
-  layers           = [aws_lambda_layer_version.dependencies.arn]
+  layers           = [for name in local.function_layers[each.key] : aws_lambda_layer_version.this[name].arn]
 
   memory_size                    = var.functions[each.key].memory_mb
   timeout                        = var.functions[each.key].timeout_seconds

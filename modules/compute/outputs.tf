@@ -28,9 +28,14 @@ output "log_group_names" {
   value       = { for role, g in aws_cloudwatch_log_group.function : role => g.name }
 }
 
-output "layer_arn" {
-  description = "ARN (with version) of the dependencies layer."
-  value       = aws_lambda_layer_version.dependencies.arn
+output "layer_arns" {
+  description = "ARN (with version) of each layer by name (common, and the functions' own)."
+  value       = { for name, layer in aws_lambda_layer_version.this : name => layer.arn }
+}
+
+output "function_layer_names" {
+  description = "Names of each function's layers by role, in the order Lambda applies them."
+  value       = { for role, names in local.function_layers : role => [for name in names : local.layer_names[name]] }
 }
 
 output "queue_urls" {

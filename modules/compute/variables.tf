@@ -41,7 +41,7 @@ variable "region" {
 }
 
 variable "lambda_runtime" {
-  description = "Python runtime of the functions and the layer: python3.12 or python3.13, the runtimes `make build` makes a layer for."
+  description = "Python runtime of the functions and the layers: python3.12 or python3.13, the runtimes `make build` makes layers for."
   type        = string
   default     = "python3.12"
   nullable    = false
@@ -50,12 +50,12 @@ variable "lambda_runtime" {
   # Amazon Linux 2023; the plan tests fail when the two differ.
   validation {
     condition     = contains(["python3.12", "python3.13"], var.lambda_runtime)
-    error_message = "lambda_runtime must be one of python3.12, python3.13 (got ${jsonencode(var.lambda_runtime)}): make build makes the layer for these only. python3.11 and older run on Amazon Linux 2, whose glibc 2.26 cannot load the layer's manylinux_2_28 wheels."
+    error_message = "lambda_runtime must be one of python3.12, python3.13 (got ${jsonencode(var.lambda_runtime)}): make build makes the layers for these only. python3.11 and older run on Amazon Linux 2, whose glibc 2.26 cannot load the layer's manylinux_2_28 wheels."
   }
 }
 
 variable "lambda_architecture" {
-  description = "Instruction set of the functions and the layer: arm64 (Graviton, cheaper per GB-second) or x86_64."
+  description = "Instruction set of the functions and the layers: arm64 (Graviton, cheaper per GB-second) or x86_64."
   type        = string
   default     = "arm64"
   nullable    = false
@@ -72,10 +72,15 @@ variable "function_zip_path" {
   nullable    = false
 }
 
-variable "layer_zip_path" {
-  description = "Path of the layer zip (`python/` with the third-party wheels for lambda_runtime and lambda_architecture)."
-  type        = string
+variable "layer_zip_paths" {
+  description = "Layer zips by name, made by `make build` (`python/` with the third-party wheels for lambda_runtime and lambda_architecture): `common` for every function, and `image`, `document`, `data` or `api` for that function only. Each function gets common and the layer of its own name, when there is one."
+  type        = map(string)
   nullable    = false
+
+  validation {
+    condition     = contains(keys(var.layer_zip_paths), "common") && alltrue([for name in keys(var.layer_zip_paths) : contains(["common", "image", "document", "data", "api"], name)])
+    error_message = "layer_zip_paths needs a common layer, and its other keys are function names (image, document, data, api); got ${jsonencode(keys(var.layer_zip_paths))}."
+  }
 }
 
 variable "functions" {

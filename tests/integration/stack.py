@@ -59,16 +59,18 @@ def free_port() -> int:
 
 def build_zips(out_dir: Path) -> dict[str, Any]:
     """The function, layer and console zips for the sandbox's runtime and architecture, built into
-    out_dir (not build/, which ``make deploy`` and the demo use); the wheel cache is shared."""
+    out_dir (not build/, which ``make deploy`` and the demo use), each function within its
+    size limit (as ``make build`` checks); the wheel cache is shared."""
     target = build.target_for_env(ENV)
     function_zip = build.build_function(build.LAMBDA_SRC, out_dir)
-    layer_zip = build.build_layer(
+    layers = build.build_layers(
         target, build.REQUIREMENTS, out_dir, cache_root=build.BUILD_DIR / "wheels"
     )
+    build.check_function_sizes(function_zip, layers, target, out_dir)
     console_zip = build.build_console(build.CONSOLE_SRC, out_dir)
     return {
         "function_zip_path": str(function_zip),
-        "layer_zip_path": str(layer_zip),
+        "layer_zip_paths": {name: str(path) for name, path in layers.items()},
         "console": {"zip_path": str(console_zip)},
     }
 

@@ -119,8 +119,10 @@ def test_function_runtime_handler_environment_and_tracing(stack: Stack, role: st
     assert config["TracingConfig"] == {"Mode": "Active"}
     assert config["LoggingConfig"]["LogFormat"] == "JSON"
     assert config["LoggingConfig"]["LogGroup"] == f"/aws/lambda/{name}"
+    # The common layer, then the function's own: no function carries another's engines.
     assert [layer["Arn"].split(":")[-2] for layer in config["Layers"]] == [
-        f"{stack.prefix}-dependencies"
+        f"{stack.prefix}-deps-common",
+        f"{stack.prefix}-deps-{role}",
     ]
     if role != "api":
         assert config["Timeout"] == OVERRIDES["functions"][role]["timeout_seconds"]

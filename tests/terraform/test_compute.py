@@ -7,7 +7,7 @@ import hashlib
 import json
 
 import pytest
-from tfplan import Plan, Workspace, contract_environment_variables
+from tfplan import DEV, Plan, Scenario, Workspace, contract_environment_variables
 
 from fileproc.config import Settings
 
@@ -28,17 +28,55 @@ def _hash(path: object) -> str:
         return base64.b64encode(hashlib.sha256(stream.read()).digest()).decode()
 
 
-def test_one_layer_for_the_runtime_and_architecture(
-    dev: Plan, sandbox: Plan, workspace: Workspace
+def test_a_layer_per_zip_for_the_runtime_and_architecture(
+    env_plan: tuple[str, Plan], workspace: Workspace
 ) -> None:
-    layer = dev.one("aws_lambda_layer_version").values
-    assert layer["layer_name"] == "fileproc-dev-dependencies"
-    assert layer["compatible_runtimes"] == ["python3.12"]
-    assert layer["compatible_architectures"] == ["arm64"]
-    assert layer["filename"] == str(workspace.layer_zip)
-    assert layer["source_code_hash"] == _hash(workspace.layer_zip)
-    layer = sandbox.one("aws_lambda_layer_version").values
-    assert layer["compatible_architectures"] == ["x86_64"]
+    env, plan = env_plan
+    by_key = plan.by_index("aws_lambda_layer_version", module="compute")
+    layers = {key: r.values for key, r in by_key.items()}
+    assert set(layers) == set(workspace.layer_zips)
+    architecture = "x86_64" if env == "sandbox" else "arm64"
+    for name, layer in layers.items():
+        assert layer["layer_name"] == f"fileproc-{env}-deps-{name}"
+        assert layer["compatible_runtimes"] == ["python3.12"]
+        assert layer["compatible_architectures"] == [architecture]
+        assert layer["filename"] == str(workspace.layer_zips[name])
+        assert layer["source_code_hash"] == _hash(workspace.layer_zips[name])
+    assert "every fileproc function" in layers["common"]["description"]
+    assert "fileproc data function only" in layers["data"]["description"]
+
+
+def test_each_function_gets_the_common_layer_then_its_own(env_plan: tuple[str, Plan]) -> None:
+    env, plan = env_plan
+    assert plan.output("function_layer_names") == {
+        role: [f"fileproc-{env}-deps-common", f"fileproc-{env}-deps-{role}"] for role in ROLES
+    }
+    references = plan.references("compute", "aws_lambda_function.this", "layers")
+    assert "aws_lambda_layer_version.this" in references
+
+
+def test_a_function_without_a_layer_of_its_own_gets_the_common_one(
+    workspace: Workspace,
+) -> None:
+    only_data = {name: str(workspace.layer_zips[name]) for name in ("common", "data")}
+    plan = workspace.plan(Scenario(DEV.var_file, {"layer_zip_paths": only_data}))
+    assert plan.output("function_layer_names") == {
+        "image": ["fileproc-dev-deps-common"],
+        "document": ["fileproc-dev-deps-common"],
+        "data": ["fileproc-dev-deps-common", "fileproc-dev-deps-data"],
+        "api": ["fileproc-dev-deps-common"],
+    }
+    assert plan.count("aws_lambda_layer_version") == 2
+
+
+@pytest.mark.parametrize(
+    "layers", [{"data": "x.zip"}, {"common": "x.zip", "pdf": "y.zip"}], ids=["no-common", "pdf"]
+)
+def test_layer_names_are_common_and_the_functions(
+    workspace: Workspace, layers: dict[str, str]
+) -> None:
+    message = workspace.plan_error(Scenario(DEV.var_file, {"layer_zip_paths": layers}))
+    assert "layer_zip_paths needs a common layer" in message
 
 
 def test_four_functions_with_the_contract_handlers(env_plan: tuple[str, Plan]) -> None:

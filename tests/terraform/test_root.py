@@ -113,6 +113,7 @@ ROOT_OUTPUTS = {
     "queue_urls",
     "dlq_urls",
     "alarm_topic_arn",
+    "function_layer_names",
     "region",
     "environment",
     "name_prefix",
@@ -125,6 +126,10 @@ def test_outputs(dev: Plan) -> None:
     assert not dev.output_is_sensitive("api_key_id")
     assert dev.output("function_names") == {
         role: f"fileproc-dev-{role}" for role in ("image", "document", "data", "api")
+    }
+    assert dev.output("function_layer_names") == {
+        role: ["fileproc-dev-deps-common", f"fileproc-dev-deps-{role}"]
+        for role in ("image", "document", "data", "api")
     }
     assert dev.output("bucket_name") == "fileproc-dev-uploads-111111111111"
     assert dev.output("table_name") == "fileproc-dev-files"

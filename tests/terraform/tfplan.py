@@ -23,6 +23,8 @@ import tftest
 from fileproc_tools.tfconfig import REPO_ROOT, terraform_env
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# The layers of `make build` (fileproc_tools.build.plan_layers over lambda_src/requirements.txt).
+LAYERS = ("common", "image", "document", "data", "api")
 OVERRIDE = FIXTURES / "offline_override.tf"
 
 
@@ -81,9 +83,9 @@ def _offline_env() -> dict[str, str]:
     return {k: v for k, v in terraform_env().items() if not k.startswith("AWS_")}
 
 
-def _placeholder_zip(path: Path) -> None:
+def _placeholder_zip(path: Path, text: str = "") -> None:
     with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("placeholder.txt", "plan tests only need a file to hash\n")
+        archive.writestr("placeholder.txt", f"plan tests only need a file to hash {text}\n")
 
 
 class Workspace:
@@ -99,9 +101,12 @@ class Workspace:
         zips = directory / "zips"
         zips.mkdir()
         self.function_zip = zips / "function.zip"
-        self.layer_zip = zips / "layer.zip"
+        # One per layer `make build` makes; each a different file, so a function given
+        # another's layer would show in its hash.
+        self.layer_zips = {name: zips / f"layer-{name}.zip" for name in LAYERS}
         _placeholder_zip(self.function_zip)
-        _placeholder_zip(self.layer_zip)
+        for name, path in self.layer_zips.items():
+            _placeholder_zip(path, name)
         self.console_zip = zips / "console.zip"
         _placeholder_zip(self.console_zip)
         binary = shutil.which("terraform")
@@ -118,7 +123,7 @@ class Workspace:
         # before -var-file (where the tfvars would win).
         overrides = {
             "function_zip_path": str(self.function_zip),
-            "layer_zip_path": str(self.layer_zip),
+            "layer_zip_paths": {name: str(path) for name, path in self.layer_zips.items()},
             "console": {"zip_path": str(self.console_zip)},
             **scenario.tf_vars,
         }

@@ -37,7 +37,9 @@ def test_quick_bench_run_measures_every_figure(tmp_path: Path) -> None:
         "data.memory", "document.pdf", "document.pdf.pypdf", "package.function", "coldstart.image",
         "coldstart.document", "coldstart.data", "coldstart.api", "api.list.60", "api.list.120",
         "api.list.write_ceiling",
-        "hostile.peak", "hostile.outcomes",
+        "hostile.peak", "hostile.outcomes", "package.unzipped.image", "package.unzipped.data",
+        "package.layer.common", "package.layer.data", "coldstart.first.csv",
+        "coldstart.first.pdf", "coldstart.engine.duckdb",
     } <= ids  # fmt: skip
     for figure in run["figures"]:
         assert figure["value"] is not None, figure
@@ -49,3 +51,12 @@ def test_quick_bench_run_measures_every_figure(tmp_path: Path) -> None:
     assert "| figure | value | baseline | ratio | target | met |" in markdown
     assert "image: peak memory" in markdown
     assert "Hostile files (small size) through the isolated processors" in markdown
+    # The throughput chart, beside the page that links it.
+    assert (tmp_path / "bench-throughput.png").read_bytes().startswith(b"\x89PNG")
+    assert "![Throughput: fileproc against its baselines and peers](bench-throughput.png)" in (
+        markdown
+    )
+    # Every function within the size make build allows, on its own layers.
+    sizes = {f["id"]: f for f in run["figures"] if f["id"].startswith("package.unzipped.")}
+    assert sizes
+    assert all(figure["met"] for figure in sizes.values()), sizes

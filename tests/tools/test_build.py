@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -28,6 +30,7 @@ from fileproc_sandbox import lambda_runner
 from fileproc_tools import build
 from fileproc_tools.build import BuildError, Target
 from fileproc_tools.inprocess import function_environment
+from fileproc_tools.tfconfig import REPO_ROOT
 
 # --- helpers ------------------------------------------------------------------------------
 
@@ -227,7 +230,7 @@ def build_test_layer(tmp_path: Path, wheelhouse: Path) -> LayerBuilder:
     ) -> Path:
         requirements = tmp_path / "requirements.txt"
         requirements.write_text(pins)
-        return build.build_layer(
+        layers = build.build_layers(
             target,
             requirements,
             out_dir=tmp_path / out,
@@ -235,6 +238,8 @@ def build_test_layer(tmp_path: Path, wheelhouse: Path) -> LayerBuilder:
             pip_args=["--no-index", "--find-links", str(wheels_from)],
             bytecode=bytecode,
         )
+        assert list(layers) == ["common"]  # pins before any section serve every function
+        return layers["common"]
 
     return run
 
@@ -651,7 +656,7 @@ def test_layer_gets_the_wheels_of_the_target_architecture(
     build_test_layer: LayerBuilder, target: Target, machine: str
 ) -> None:
     path = build_test_layer(target)
-    assert path.name == f"layer-python3.12-{target.architecture}.zip"
+    assert path.name == f"layer-common-python3.12-{target.architecture}.zip"
     files = layer_files(path)
     assert files["python/nativepkg/__init__.py"] == f"BUILT_FOR = 'cp312-{machine}'\n".encode()
     so = f"python/nativepkg/_speed.cp312-{machine}-linux-gnu.so"
@@ -746,7 +751,7 @@ def test_layer_refuses_a_shared_object_for_another_machine(
 ) -> None:
     with pytest.raises(BuildError, match=r"not built for aarch64: mislabeled/_core.so"):
         build_test_layer(Target("python3.12", "arm64"), pins="mislabeled==1.0\n")
-    assert not (tmp_path / "out" / "layer-python3.12-arm64.zip").exists()
+    assert not (tmp_path / "out" / "layer-common-python3.12-arm64.zip").exists()
 
 
 def test_layer_fails_clearly_without_a_wheel_and_caches_nothing(
@@ -784,24 +789,192 @@ def real_layer_available(target: Target) -> bool:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("architecture", ["arm64", "x86_64"])
-def test_real_layer_is_for_the_target_platform(architecture: str, tmp_path: Path) -> None:
-    """The real pins resolve to cp312 manylinux wheels of the right machine, without boto3.
+def test_real_layers_are_for_the_target_platform(architecture: str, tmp_path: Path) -> None:
+    """The real pins resolve to cp312 manylinux wheels of the right machine, without boto3,
+    each engine in the layers of the functions that import it only.
 
     Uses (and fills) the project's wheel cache under build/wheels.
     """
     target = Target("python3.12", architecture)
     if not real_layer_available(target):
         pytest.skip("needs PyPI or a cached download under build/wheels")
-    path = build.build_layer(target, cache_root=build.BUILD_DIR / "wheels", out_dir=tmp_path)
-    names = zip_names(path)
+    layers = build.build_layers(target, cache_root=build.BUILD_DIR / "wheels", out_dir=tmp_path)
+    assert list(layers) == ["common", "image", "document", "data", "api"]
     imaging = f"python/PIL/_imaging.cpython-312-{target.machine}-linux-gnu.so"
-    assert imaging in names
-    with zipfile.ZipFile(path) as zf:
+    with zipfile.ZipFile(layers["image"]) as zf:
         assert elf_machine(zf.read(imaging)) == build.ELF_MACHINE[target.machine]
-    top_level = {name.split("/")[1] for name in names if name.count("/") > 1}
-    assert {"PIL", "pypdfium2", "chardet", "aws_lambda_powertools", "aws_xray_sdk"} <= (top_level)
-    assert not top_level & {"boto3", "botocore", "s3transfer"}
-    assert path.stat().st_size <= build.MAX_DIRECT_UPLOAD_BYTES
+    top_level = {}
+    for name, path in layers.items():
+        names = zip_names(path)
+        top_level[name] = {entry.split("/")[1] for entry in names if entry.count("/") > 1}
+        assert not top_level[name] & {"boto3", "botocore", "s3transfer"}
+        assert path.stat().st_size <= build.MAX_DIRECT_UPLOAD_BYTES
+    assert {"aws_lambda_powertools", "aws_xray_sdk", "wrapt"} <= top_level["common"]
+    assert {"PIL", "pypdfium2", "chardet", "duckdb", "pydantic"}.isdisjoint(top_level["common"])
+    assert {"PIL"} <= top_level["image"]
+    assert {"PIL", "pypdfium2", "chardet"} <= top_level["document"]
+    assert {"duckdb", "chardet"} <= top_level["data"]
+    assert {"pydantic", "pydantic_core"} <= top_level["api"]
+    assert "duckdb" not in top_level["image"] | top_level["document"] | top_level["api"]
+    assert "pypdfium2" not in top_level["image"] | top_level["data"] | top_level["api"]
+    function_zip = build.build_function(out_dir=tmp_path, target=target, bytecode=False)
+    sizes = build.check_function_sizes(function_zip, layers, target, tmp_path)
+    assert all(size.total <= build.HEADROOM_UNZIPPED_BYTES for size in sizes)
+    manifest = json.loads((tmp_path / target.manifest_name).read_text())
+    assert manifest["functions"]["data"]["layers"] == ["common", "data"]
+    assert (
+        manifest["functions"]["image"]["unzipped_bytes"]
+        < (manifest["functions"]["data"]["unzipped_bytes"])
+    )
+
+
+# --- layers per function -------------------------------------------------------------------
+
+SECTIONS = """\
+# [functions: all]
+aws-lambda-powertools==3.37.0
+# [functions: api]
+pydantic==2.14.4
+# [functions: image, document]
+pillow==13.0.0
+# [functions: document]
+pypdfium2==5.15.2
+# [functions: document data]
+chardet==7.7.0
+# [functions: data]
+duckdb==2.0.1
+"""
+
+
+def test_sections_name_the_functions_of_their_pins(tmp_path: Path) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_text(SECTIONS)
+    functions = {pin.name: pin.functions for pin in build.read_requirements(path)}
+    assert functions == {
+        "aws-lambda-powertools": {"image", "document", "data", "api"},
+        "pydantic": {"api"},
+        "pillow": {"image", "document"},
+        "pypdfium2": {"document"},
+        "chardet": {"document", "data"},
+        "duckdb": {"data"},
+    }
+
+
+@pytest.mark.parametrize("header", ["# [functions: images]", "# [functions: ]"])
+def test_a_section_must_name_known_functions(tmp_path: Path, header: str) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_text(f"{header}\npillow==13.0.0\n")
+    with pytest.raises(BuildError, match=r"requirements.txt:1: a section names the functions"):
+        build.read_requirements(path)
+
+
+def test_each_function_gets_the_common_layer_and_its_own(tmp_path: Path) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_text(SECTIONS)
+    layers = build.plan_layers(build.read_requirements(path))
+    names = {layer: [pin.name for pin in pins] for layer, pins in layers.items()}
+    # A pin two functions share is in both of their layers: two layers a function.
+    assert names == {
+        "common": ["aws-lambda-powertools"],
+        "image": ["pillow"],
+        "document": ["chardet", "pillow", "pypdfium2"],
+        "data": ["chardet", "duckdb"],
+        "api": ["pydantic"],
+    }
+    assert build.function_layers(layers) == {
+        "image": ["common", "image"],
+        "document": ["common", "document"],
+        "data": ["common", "data"],
+        "api": ["common", "api"],
+    }
+    # A function without engines of its own gets the common layer only.
+    assert build.function_layers({"common": [], "data": []})["image"] == ["common"]
+
+
+def test_a_dependency_pinned_for_another_function_only_is_missing(
+    build_test_layer: LayerBuilder,
+) -> None:
+    pins = "# [functions: image]\nnativepkg==1.0\n# [functions: data]\npurepkg==2.0\n"
+    with pytest.raises(BuildError, match=r"purepkg needs nativepkg>=1.0: pin it in a section of"):
+        build_test_layer(Target("python3.12", "x86_64"), pins=pins)
+
+
+def test_the_layers_of_the_sections_are_built_from_one_download(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(
+        "# [functions: all]\nnativepkg==1.0\n# [functions: data api]\npurepkg==2.0\n"
+    )
+    target = Target("python3.12", "x86_64")
+    layers = build.build_layers(
+        target,
+        requirements,
+        out_dir=tmp_path / "out",
+        cache_root=tmp_path / "cache",
+        pip_args=["--no-index", "--find-links", str(wheelhouse)],
+        bytecode=False,
+    )
+    assert {name: path.name for name, path in layers.items()} == {
+        "common": "layer-common-python3.12-x86_64.zip",
+        "data": "layer-data-python3.12-x86_64.zip",
+        "api": "layer-api-python3.12-x86_64.zip",
+    }
+    assert "python/nativepkg/__init__.py" in layer_files(layers["common"])
+    assert "python/purepkg/spread.py" in layer_files(layers["data"])
+    assert not [name for name in layer_files(layers["common"]) if "purepkg" in name]
+    assert len(list((tmp_path / "cache").iterdir())) == 1
+
+
+def _zip_of(path: Path, size: int) -> Path:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("python/blob.bin", b"\0" * size)
+    return path
+
+
+def test_a_function_over_its_size_limit_fails_the_build_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(build, "HEADROOM_UNZIPPED_BYTES", 3 * 1024**2)
+    target = Target("python3.12", "x86_64")
+    code = _zip_of(tmp_path / "function.zip", 512 * 1024)
+    layers = {
+        "common": _zip_of(tmp_path / "common.zip", 1024**2),
+        "data": _zip_of(tmp_path / "data.zip", 2 * 1024**2),
+        "api": _zip_of(tmp_path / "api.zip", 1024**2),
+    }
+    with pytest.raises(BuildError) as failed:
+        build.check_function_sizes(code, layers, target, tmp_path)
+    message = str(failed.value)
+    assert "data: 3.5 MB unzipped (code 0.5 MB + common 1.0 MB + data 2.0 MB)" in message
+    assert "api:" not in message
+    assert "image:" not in message
+    # What was found is written all the same, for the bench and for a person.
+    manifest = json.loads((tmp_path / target.manifest_name).read_text())
+    assert manifest["functions"]["data"]["unzipped_bytes"] == int(3.5 * 1024**2)
+    assert manifest["functions"]["image"]["layers"] == ["common"]
+    assert manifest["layers"]["data"]["unzipped_bytes"] == 2 * 1024**2
+    monkeypatch.setattr(build, "HEADROOM_UNZIPPED_BYTES", 4 * 1024**2)
+    sizes = build.check_function_sizes(code, layers, target, tmp_path)
+    assert [size.total for size in sizes] == [int(x * 1024**2) for x in (1.5, 1.5, 3.5, 2.5)]
+
+
+def test_the_size_limit_is_lambdas_less_a_fifth() -> None:
+    assert build.MAX_UNZIPPED_BYTES == 250 * 1024**2
+    assert build.HEADROOM_UNZIPPED_BYTES == 200 * 1024**2
+
+
+def test_real_requirements_give_each_engine_to_its_functions_only() -> None:
+    layers = build.plan_layers(build.read_requirements(build.REQUIREMENTS))
+    names = {layer: {pin.name for pin in pins} for layer, pins in layers.items()}
+    assert set(names) == {"common", "image", "document", "data", "api"}
+    assert {"aws-lambda-powertools", "aws-xray-sdk"} <= names["common"]
+    assert "duckdb" in names["data"]
+    assert "pypdfium2" in names["document"]
+    assert "pillow" in names["image"] & names["document"]
+    assert "chardet" in names["document"] & names["data"]
+    engines = {"duckdb", "pypdfium2", "pillow", "chardet", "pydantic"}
+    assert not engines & names["common"]
 
 
 # --- reuse: rebuilt only when the inputs change ---------------------------------------------
@@ -880,7 +1053,7 @@ def test_layer_is_reused_until_its_pins_or_its_build_change(
 ) -> None:
     target = Target("python3.12", "x86_64")
     first = build_test_layer(target).read_bytes()
-    assert zips_written == [target.layer_zip_name]
+    assert zips_written == [target.layer_zip_name("common")]
 
     run = subprocess.run
 
@@ -893,17 +1066,29 @@ def test_layer_is_reused_until_its_pins_or_its_build_change(
     # The same pins, reordered and commented: the same layer, reused without pip.
     again = build_test_layer(target, pins="# pins\npurepkg==2.0\nnativepkg==1.0  # native\n")
     assert again.read_bytes() == first
-    assert zips_written == [target.layer_zip_name]
+    assert zips_written == [target.layer_zip_name("common")]
     assert "reused, its inputs are unchanged" in capsys.readouterr().out
     monkeypatch.setattr(build.subprocess, "run", run)
 
     grown = build_test_layer(target, pins="nativepkg==1.0\npurepkg==2.0\noldsyntax==1.0\n")
     assert "python/oldsyntax/py2.py" in layer_files(grown)
-    assert zips_written == [target.layer_zip_name] * 2
+    assert zips_written == [target.layer_zip_name("common")] * 2
     assert "changed since the last build: pins" in capsys.readouterr().out
 
     # A new version of this module (how layers are made) builds the layer again.
     monkeypatch.setattr(build, "BUILD_CODE_SHA256", "0" * 64)
     build_test_layer(target, pins="nativepkg==1.0\npurepkg==2.0\noldsyntax==1.0\n")
-    assert zips_written == [target.layer_zip_name] * 3
+    assert zips_written == [target.layer_zip_name("common")] * 3
     assert "changed since the last build: build_code" in capsys.readouterr().out
+
+
+def test_the_root_module_deploys_the_layers_the_build_makes() -> None:
+    """main.tf's default layer_zip_paths names the zips plan_layers makes: a layer the
+    root forgot would leave its function without its engines."""
+    main_tf = (REPO_ROOT / "main.tf").read_text()
+    listed = re.search(r"^\s*layers\s*=\s*\[([^\]]*)\]", main_tf, re.MULTILINE)
+    assert listed is not None
+    layers = build.plan_layers(build.read_requirements(build.REQUIREMENTS))
+    assert re.findall(r'"([a-z]+)"', listed.group(1)) == list(layers)
+    assert "build/layer-${name}-${var.lambda_runtime}-${var.lambda_architecture}.zip" in main_tf
+    assert Target("python3.12", "arm64").layer_zip_name("data") == "layer-data-python3.12-arm64.zip"

@@ -23,7 +23,7 @@ def checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "envs/sandbox.backend.hcl": 'bucket = "state"\nkey = "a/b.tfstate"\n',
         "envs/dev.tfvars": 'environment = "dev"\n',
         "build/function.zip": "zip one",
-        "build/layer-python3.12-x86_64.zip": "zip two",
+        "build/layer-data-python3.12-x86_64.zip": "zip two",
         "build/function.zip.inputs.json": "{}",
         "build/wheels/x.whl": "wheel",
     }
@@ -46,7 +46,7 @@ def test_stack_inputs_are_the_configuration_the_tfvars_and_the_zips(checkout: Pa
     inputs = terraform.stack_inputs(SANDBOX, checkout)
     assert sorted(name for name in inputs if "/" in name or name.endswith(".tf")) == [
         "build/function.zip",
-        "build/layer-python3.12-x86_64.zip",
+        "build/layer-data-python3.12-x86_64.zip",
         "envs/sandbox.backend.hcl",
         "envs/sandbox.tfvars",
         "main.tf",
@@ -62,7 +62,7 @@ def test_stack_inputs_are_the_configuration_the_tfvars_and_the_zips(checkout: Pa
         "modules/storage/main.tf",
         "envs/sandbox.tfvars",
         "build/function.zip",
-        "build/layer-python3.12-x86_64.zip",
+        "build/layer-data-python3.12-x86_64.zip",
     ],
 )
 def test_any_change_to_an_input_changes_the_fingerprint(checkout: Path, changed: str) -> None:

@@ -1,6 +1,18 @@
-"""Package the Lambda code: build/function.zip and build/layer-<runtime>-<architecture>.zip.
+"""Package the Lambda code: build/function.zip and the layers,
+build/layer-<layer>-<runtime>-<architecture>.zip.
 
-Both zips are deterministic (sorted entries, fixed timestamps and permissions,
+The layers come from the sections of lambda_src/requirements.txt, each of which
+names the functions that import its pins: ``common`` holds the pins every
+function needs, and each function whose engines the others do not use gets a
+layer of its own (``image``, ``document``, ``data``, ``api``); a function is
+deployed with common + its own layer (modules/compute). A function never
+carries another's engine: the data function's DuckDB (64-69 MB unzipped) costs
+the image function nothing. Every function's code and layers, unzipped, must
+stay within HEADROOM_UNZIPPED_BYTES (Lambda's 250 MB less 20 %): the build
+fails otherwise, naming the function and the sizes, and writes what it found to
+build/layers-<runtime>-<architecture>.json (the bench reads it).
+
+The zips are deterministic (sorted entries, fixed timestamps and permissions,
 relative paths), so Terraform's ``source_code_hash`` (``filebase64sha256``)
 changes only when the code or the pinned dependencies do.
 
@@ -12,19 +24,19 @@ sources give the same bytes. A machine without that Python builds without
 bytecode and says so: those zips work, but differ from (and start slower than)
 zips built with it.
 
-The layer holds wheels for the Lambda's platform, not the build machine's: pip
+The layers hold wheels for the Lambda's platform, not the build machine's: pip
 downloads them with ``--platform``/``--python-version``/``--only-binary``,
 ``installer`` (the reference wheel installer) spreads them under ``python/``,
 and every ELF file in the result is checked against the target architecture.
-Downloaded wheels are cached under ``build/wheels/`` per requirements, runtime
-and architecture, so a second build is fast and works offline.
+Downloaded wheels (of every layer at once) are cached under ``build/wheels/`` per
+requirements, runtime and architecture, so a second build is fast and works offline.
 
 A zip is built again only when its inputs change: beside each one,
 ``<zip>.inputs.json`` records the hash of what it was made from (the function
-zip: every source file; the layer: the pins, the target, pip's arguments; both:
+zip: every source file; a layer: its pins, the target, pip's arguments; both:
 the compiling interpreter's version and this module's own code) and the zip's
 hash. When both still match, the zip is reused as it is: a re-run of ``make
-demo``/``deploy`` then skips the layer's 15-20 s of installing and compiling.
+demo``/``deploy`` then skips the layers' 15-20 s of installing and compiling.
 
     python -m fileproc_tools.build --env dev
     python -m fileproc_tools.build --runtime python3.13 --architecture x86_64
@@ -97,6 +109,11 @@ RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer"})
 # Lambda quotas, https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
 MAX_DIRECT_UPLOAD_BYTES = 50 * 1024**2  # a zip sent in the API call (Terraform `filename`)
 MAX_UNZIPPED_BYTES = 250 * 1024**2  # a function and all its layers, unzipped
+# What `make build` allows a function and its layers: Lambda's limit less 20 %, room
+# for a dependency's next release or a layer a user adds (Lambda Insights, ADOT).
+HEADROOM_UNZIPPED_BYTES = MAX_UNZIPPED_BYTES * 8 // 10
+# The layer of the pins every function imports; the others are named after their function.
+COMMON_LAYER = "common"
 # Our own code (sources + bytecode; the libraries live in the layers): re-uploaded at
 # every code change. 200 KB until the file isolation, the PDFium reader and the
 # bounded CSV/JSON scanners came in (227 KB); 256 KB leaves room without hiding growth.
@@ -140,9 +157,13 @@ class Target:
     def machine(self) -> str:
         return ARCH_MACHINE[self.architecture]
 
+    def layer_zip_name(self, layer: str) -> str:
+        return f"layer-{layer}-{self.runtime}-{self.architecture}.zip"
+
     @property
-    def layer_zip_name(self) -> str:
-        return f"layer-{self.runtime}-{self.architecture}.zip"
+    def manifest_name(self) -> str:
+        """What the build found: the layers, each function's and their sizes."""
+        return f"layers-{self.runtime}-{self.architecture}.json"
 
 
 def _strip_block_comments(text: str) -> str:
@@ -572,27 +593,56 @@ def build_console(src: Path = CONSOLE_SRC, out_dir: Path = BUILD_DIR) -> Path:
 # --- layer: pins, wheels, install ----------------------------------------------------------
 
 
+FUNCTIONS = frozenset(HANDLER_MODULES)
+# "# [functions: image document]": the functions that import the pins below it.
+_SECTION = re.compile(r"#\s*\[functions:\s*([^\]]*)\]\s*$")
+
+
 @dataclass(frozen=True)
 class Pin:
-    """One ``name[extras]==version`` line of requirements.txt."""
+    """One ``name[extras]==version`` line of requirements.txt, and the functions whose
+    code imports it (its section's)."""
 
     name: NormalizedName
     version: Version
     extras: frozenset[str]
+    functions: frozenset[str] = FUNCTIONS
 
     def __str__(self) -> str:
         extras = f"[{','.join(sorted(self.extras))}]" if self.extras else ""
         return f"{self.name}{extras}=={self.version}"
 
 
+def _section(text: str, where: str) -> frozenset[str]:
+    names = text.replace(",", " ").split()
+    if names == ["all"]:
+        return FUNCTIONS
+    unknown = sorted(set(names) - FUNCTIONS)
+    if unknown or not names:
+        raise BuildError(
+            f"{where}: a section names the functions that import its pins: 'all' or some "
+            f"of {', '.join(HANDLER_MODULES)} (got {text.strip()!r})"
+        )
+    return frozenset(names)
+
+
 def read_requirements(path: Path) -> list[Pin]:
-    """Exact pins only: the layer installs them without resolving (--no-deps)."""
+    """Exact pins only: the layers install them without resolving (--no-deps).
+
+    A ``# [functions: ...]`` line starts a section: the pins under it are imported by
+    those functions. Pins before any section serve every function.
+    """
     pins: dict[NormalizedName, Pin] = {}
+    functions = FUNCTIONS
     for number, raw in enumerate(path.read_text().splitlines(), start=1):
+        where = f"{path.name}:{number}"
+        section = _SECTION.match(raw.strip())
+        if section:
+            functions = _section(section.group(1), where)
+            continue
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
-        where = f"{path.name}:{number}"
         if line.startswith("-"):
             raise BuildError(f"{where}: pip options are not supported, only name==version pins")
         try:
@@ -608,10 +658,34 @@ def read_requirements(path: Path) -> list[Pin]:
             raise BuildError(f"{where}: {name} comes with the Lambda runtime; remove it")
         if name in pins:
             raise BuildError(f"{where}: {name} is pinned twice")
-        pins[name] = Pin(name, Version(specifiers[0].version), frozenset(requirement.extras))
+        pins[name] = Pin(
+            name, Version(specifiers[0].version), frozenset(requirement.extras), functions
+        )
     if not pins:
         raise BuildError(f"{path} pins nothing")
     return sorted(pins.values(), key=lambda pin: pin.name)
+
+
+def plan_layers(pins: Sequence[Pin]) -> dict[str, list[Pin]]:
+    """The layers and their pins: ``common`` (what every function imports), then one per
+    function with pins of its own. A pin two functions share goes into both of their
+    layers: two layers a function at most, whatever the sections, leaving Lambda's
+    other three for the user's (extensions, monitoring)."""
+    layers = {COMMON_LAYER: [pin for pin in pins if pin.functions == FUNCTIONS]}
+    for function in HANDLER_MODULES:
+        layers[function] = [
+            pin for pin in pins if function in pin.functions and pin.functions != FUNCTIONS
+        ]
+    return {name: layer_pins for name, layer_pins in layers.items() if layer_pins}
+
+
+def function_layers(layers: Mapping[str, object]) -> dict[str, list[str]]:
+    """The layers of each function, in the order Lambda applies them (modules/compute
+    gives each function ``common`` and the layer named after it, when they exist)."""
+    return {
+        function: [name for name in (COMMON_LAYER, function) if name in layers]
+        for function in HANDLER_MODULES
+    }
 
 
 def platform_tags(machine: str) -> list[str]:
@@ -712,12 +786,19 @@ def requires_dist(wheel: Path) -> list[Requirement]:
     return [Requirement(line) for line in metadata.get_all("Requires-Dist") or []]
 
 
-def check_closure(pins: Sequence[Pin], wheels: dict[NormalizedName, Path], target: Target) -> None:
-    """Every dependency of every pin (for this runtime) is pinned at a fitting version.
+def check_closure(
+    pins: Sequence[Pin],
+    wheels: dict[NormalizedName, Path],
+    target: Target,
+    function: str | None = None,
+) -> None:
+    """Every dependency of every pin (for this runtime) is pinned at a fitting version,
+    for ``function`` when given (its layers hold only the pins of its sections).
 
-    The layer is installed with --no-deps so that nothing unpinned (botocore,
+    The layers are installed with --no-deps so that nothing unpinned (botocore,
     via aws-xray-sdk) slips in; this is what keeps that from missing a package.
     """
+    where = "requirements.txt" if function is None else f"a section of the {function} function"
     environment = marker_environment(target)
     pinned = {pin.name: pin for pin in pins}
     pending = [(pin.name, pin.extras) for pin in pins]
@@ -738,7 +819,7 @@ def check_closure(pins: Sequence[Pin], wheels: dict[NormalizedName, Path], targe
             if dependency in RUNTIME_PROVIDED:
                 continue
             if dependency not in pinned:
-                problems.append(f"{name} needs {requirement}: pin it in requirements.txt")
+                problems.append(f"{name} needs {requirement}: pin it in {where}")
                 continue
             version = pinned[dependency].version
             if not requirement.specifier.contains(version, prereleases=True):
@@ -805,25 +886,24 @@ def layer_entries(site: Path) -> list[ZipEntry]:
 
 def build_layer(
     target: Target,
-    requirements: Path = REQUIREMENTS,
+    name: str,
+    pins: Sequence[Pin],
+    wheels: Callable[[], dict[NormalizedName, Path]],
     out_dir: Path = BUILD_DIR,
-    cache_root: Path | None = None,
     pip_args: Sequence[str] = (),
     *,
     bytecode: bool = True,
 ) -> Path:
-    """build/layer-<runtime>-<architecture>.zip from the pinned requirements, with the
-    .pyc of the runtime's Python when ``bytecode``."""
-    pins = read_requirements(requirements)
-    path = out_dir / target.layer_zip_name
+    """build/layer-<name>-<runtime>-<architecture>.zip with these pins' wheels (``wheels()``
+    downloads them only when the zip must be made), with the .pyc of the runtime's
+    Python when ``bytecode``."""
+    path = out_dir / target.layer_zip_name(name)
     compiler = compiler_for(target, bytecode)
 
     def make() -> None:
-        cache = download_wheels(pins, target, cache_root or out_dir / "wheels", pip_args)
-        wheels = select_wheels(cache, pins)
-        check_closure(pins, wheels, target)
+        selected = wheels()
         with tempfile.TemporaryDirectory(prefix="fileproc-layer-") as staging:
-            site = install_wheels((wheels[pin.name] for pin in pins), target, Path(staging))
+            site = install_wheels((selected[pin.name] for pin in pins), target, Path(staging))
             check_elf_machine(site, target.machine)
             entries = layer_entries(site)
             if compiler is not None:
@@ -852,9 +932,113 @@ def build_layer(
     print(describe(path))
     if path.stat().st_size > MAX_DIRECT_UPLOAD_BYTES:
         raise BuildError(f"{path.name} is over Lambda's 50 MB limit for a directly uploaded zip")
-    if unzipped_size(path) > MAX_UNZIPPED_BYTES:
-        raise BuildError(f"{path.name} unzips to more than Lambda's 250 MB limit")
     return path
+
+
+def build_layers(
+    target: Target,
+    requirements: Path = REQUIREMENTS,
+    out_dir: Path = BUILD_DIR,
+    cache_root: Path | None = None,
+    pip_args: Sequence[str] = (),
+    *,
+    bytecode: bool = True,
+) -> dict[str, Path]:
+    """Every layer of the requirements' sections (plan_layers), by name. The wheels are
+    downloaded once for all of them, and checked complete for every function."""
+    pins = read_requirements(requirements)
+    layers = plan_layers(pins)
+
+    @functools.cache
+    def wheels() -> dict[NormalizedName, Path]:
+        cache = download_wheels(pins, target, cache_root or out_dir / "wheels", pip_args)
+        selected = select_wheels(cache, pins)
+        for function in HANDLER_MODULES:
+            used = [pin for pin in pins if function in pin.functions]
+            check_closure(used, selected, target, None if len(layers) == 1 else function)
+        return selected
+
+    return {
+        name: build_layer(target, name, layer_pins, wheels, out_dir, pip_args, bytecode=bytecode)
+        for name, layer_pins in layers.items()
+    }
+
+
+# --- every function within Lambda's size limit ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class FunctionSize:
+    """What one function unzips to on Lambda: its code and each of its layers, in bytes."""
+
+    function: str
+    code: int
+    layers: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return self.code + sum(self.layers.values())
+
+    def describe(self) -> str:
+        parts = [f"code {_mb(self.code)}"] + [f"{n} {_mb(b)}" for n, b in self.layers.items()]
+        return f"{self.function}: {_mb(self.total)} unzipped ({' + '.join(parts)})"
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1024**2:.1f} MB"
+
+
+def function_sizes(function_zip: Path, layers: Mapping[str, Path]) -> list[FunctionSize]:
+    code = unzipped_size(function_zip)
+    unzipped = {name: unzipped_size(path) for name, path in layers.items()}
+    return [
+        FunctionSize(function, code, {name: unzipped[name] for name in names})
+        for function, names in function_layers(layers).items()
+    ]
+
+
+def check_function_sizes(
+    function_zip: Path, layers: Mapping[str, Path], target: Target, out_dir: Path = BUILD_DIR
+) -> list[FunctionSize]:
+    """Each function's code plus its layers, unzipped, within HEADROOM_UNZIPPED_BYTES
+    (Lambda refuses more than MAX_UNZIPPED_BYTES at deploy time, after the build).
+    Writes build/layers-<runtime>-<architecture>.json, then fails naming every
+    function over the limit."""
+    sizes = function_sizes(function_zip, layers)
+    manifest = {
+        "target": [target.runtime, target.architecture],
+        "limit_bytes": MAX_UNZIPPED_BYTES,
+        "headroom_limit_bytes": HEADROOM_UNZIPPED_BYTES,
+        "layers": {
+            name: {
+                "zip": path.name,
+                "zip_bytes": path.stat().st_size,
+                "unzipped_bytes": unzipped_size(path),
+            }
+            for name, path in layers.items()
+        },
+        "functions": {
+            size.function: {
+                "layers": list(size.layers),
+                "code_bytes": size.code,
+                "unzipped_bytes": size.total,
+            }
+            for size in sizes
+        },
+    }
+    (out_dir / target.manifest_name).write_text(json.dumps(manifest, indent=1) + "\n")
+    limit = f"{_mb(HEADROOM_UNZIPPED_BYTES)} (Lambda's {_mb(MAX_UNZIPPED_BYTES)} less 20 %)"
+    for size in sizes:
+        print(f"{size.describe()}, limit {_mb(HEADROOM_UNZIPPED_BYTES)}")
+    over = [size for size in sizes if size.total > HEADROOM_UNZIPPED_BYTES]
+    if over:
+        raise BuildError(
+            f"over the {limit} a function and its layers may unzip to:\n  "
+            + "\n  ".join(size.describe() for size in over)
+            + "\nmove what only some functions import into their own section of "
+            "lambda_src/requirements.txt, or choose a smaller engine"
+        )
+    return sizes
 
 
 # --- command line ------------------------------------------------------------------------
@@ -863,7 +1047,8 @@ def build_layer(
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m fileproc_tools.build",
-        description="Build build/function.zip and build/layer-<runtime>-<architecture>.zip.",
+        description="Build build/function.zip, build/console.zip and the layers, "
+        "build/layer-<layer>-<runtime>-<architecture>.zip; check each function's size.",
     )
     parser.add_argument(
         "--env", help="read lambda_runtime and lambda_architecture from envs/<env>.tfvars"
@@ -872,7 +1057,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--architecture", help=f"Lambda architecture (default {DEFAULT_ARCHITECTURE})"
     )
-    parser.add_argument("--function-only", action="store_true", help="skip the layer")
+    parser.add_argument(
+        "--function-only", action="store_true", help="skip the layers and the size check"
+    )
     parser.add_argument(
         "--no-bytecode",
         action="store_true",
@@ -887,10 +1074,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         target = target_for_env(args.env, REPO_ROOT) if args.env else default_target(REPO_ROOT)
         target = Target(args.runtime or target.runtime, args.architecture or target.architecture)
         bytecode = not args.no_bytecode
-        build_function(LAMBDA_SRC, BUILD_DIR, target, bytecode=bytecode)
+        function_zip = build_function(LAMBDA_SRC, BUILD_DIR, target, bytecode=bytecode)
         build_console(CONSOLE_SRC, BUILD_DIR)
         if not args.function_only:
-            build_layer(target, REQUIREMENTS, BUILD_DIR, bytecode=bytecode)
+            layers = build_layers(target, REQUIREMENTS, BUILD_DIR, bytecode=bytecode)
+            check_function_sizes(function_zip, layers, target, BUILD_DIR)
     except BuildError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

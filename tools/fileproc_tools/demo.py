@@ -1,7 +1,7 @@
 """``make demo``: the whole pipeline on the local sandbox, from a fresh clone, in one command.
 
 1. start the sandbox (or use the running one);
-2. build the function and layer zips for the sandbox's runtime;
+2. build the function zip and the layers for the sandbox's runtime;
 3. deploy the root module to it (Terraform, auto-approved: it is the sandbox),
    with a live line of what Terraform is waiting on; the full output goes to
    ``.sandbox/demo-deploy.log``;
@@ -304,7 +304,7 @@ def run(timeout: float, out: TextIO, fresh: bool = False) -> int:
     state = "already running" if was_running else "started"
     done(f"{state}: AWS at {endpoint}, API front at {sandbox.api_endpoint_url()}", since)
 
-    since = step("2/5 build: function and layer zips for python3.12 on x86_64")
+    since = step("2/5 build: function zip and layers for python3.12 on x86_64")
     out.flush()
     if build.main(["--env", ENV]) != 0:
         raise DemoError("the build failed (above); run `make build ENV=sandbox` to retry")

@@ -23,7 +23,7 @@ that Terraform cannot check at plan time:
   over from whatever set it (told, not refused).
 
 Other quotas the stack meets are far from its needs (one REST API of the 600 per
-region, one API key, 3 queues, 4 functions and 1 layer against the 75 GB code
+region, one API key, 3 queues, 4 functions and 5 layers against the 75 GB code
 storage, 6-8 alarms, 1 table) or are throughput limits that no preflight can
 judge (DynamoDB partitions, KMS requests per second), so they are not checked.
 
