@@ -32,6 +32,7 @@ from bench.figures import (
     image,
     listing,
     package,
+    parquet,
     sandbox,
 )
 from bench.measure import REPO_ROOT
@@ -43,6 +44,7 @@ Group = Callable[[Context], list[Figure]]
 GROUPS: dict[str, Group] = {
     "image": image.run,
     "data": data.run,
+    "parquet": parquet.run,
     "document": document.run,
     "hostile": hostile.run,
     "package": package.run,

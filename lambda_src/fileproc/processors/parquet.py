@@ -112,9 +112,16 @@ def process(stream: BinaryIO, *, size: int) -> Extraction:
     head = read_head(stream, HEAD_BYTES)
     sniff.check(head, ".parquet")
     footer = _footer(head, stream, size)
-    with _footer_file(footer) as path, _connect() as con:
+    with _footer_file(footer) as path:
+        return Extraction(metadata=describe(path, footer_bytes=len(footer)))
+
+
+def describe(path: str, *, footer_bytes: int) -> dict[str, Any]:
+    """The metadata of the Parquet file at ``path`` (a footer copy, or a whole file), as
+    DuckDB reads its footer; Corrupt when DuckDB cannot."""
+    with _connect() as con:
         try:
-            return Extraction(metadata=_describe(con, path, size, len(footer)))
+            return _describe(con, path, footer_bytes)
         except _duckdb().Error as exc:
             raise Corrupt(f"the Parquet footer cannot be read: {_text(str(exc), 300)}") from None
 
@@ -177,7 +184,7 @@ class _Leaf:
     repeated: bool
 
 
-def _describe(con: duckdb.DuckDBPyConnection, path: str, size: int, footer: int) -> dict[str, Any]:
+def _describe(con: duckdb.DuckDBPyConnection, path: str, footer: int) -> dict[str, Any]:
     file_row = con.execute(
         "SELECT created_by, format_version, num_rows, num_row_groups, encryption_algorithm "
         "FROM parquet_file_metadata(?)",
