@@ -1,11 +1,12 @@
 """Parquet: metadata of a large file from its footer, without downloading the object.
 
-Input: a ~200 MB Parquet file written by DuckDB (--quick: ~2 MB), incompressible
-text and numbers in row groups of ~120k rows, uploaded to moto's S3 server on
+Input: a ~200 MB Parquet file written by DuckDB (--quick: ~2 MB), hex digests,
+numbers and labels in DuckDB's default row groups, uploaded to moto's S3 server on
 loopback (a separate process: real HTTP, as the function reads S3).
 
 Measured in one fresh process, interleaved rounds after a warm-up (DuckDB's import
-and first connection are reported apart, as ``first_call_s``):
+and first connection are reported apart, as ``first_call_s``), in CPU time (the
+machine is shared: wall times, in the details, move with its load):
 - the pipeline's path: ``s3io.open_ends`` (ranged GETs of the object's ends) then
   ``processors.parquet.process`` (the footer copied to a temporary file, parsed by
   DuckDB): wall and CPU time, GET requests and bytes fetched;
@@ -30,9 +31,10 @@ from bench.measure import Samples, run_worker, timed
 from bench.model import Figure, rounded
 from fileproc.processors import parquet
 
-# Against DuckDB on the local file: two or three loopback round trips, the footer
-# copy and a connection per file (the function's cost on AWS is the GETs' latency).
-TIME_TARGET = 10.0
+# CPU against DuckDB on the local file: the ranged GETs' few KB and the footer's copy
+# to a temporary file are all the pipeline's path adds. (Wall time, in the details,
+# is the GETs' latency on top: on loopback a few ms each, under load much more.)
+TIME_TARGET = 1.5
 FULL_MB = 200
 QUICK_MB = 2
 BUCKET = "bench"
@@ -90,26 +92,24 @@ def _fetched(result: dict[str, Any], size: int) -> Figure:
 
 def _time(result: dict[str, Any], size: int, repeats: int) -> Figure:
     ends, local = result["ends"], result["local"]
-    ratio = ends["median_wall_s"] / local["median_wall_s"]
+    ratio = ends["median_cpu_s"] / local["median_cpu_s"]
     return Figure(
         id="parquet.time",
         title=f"parquet: metadata of a {size / MB:.0f} MB file read from S3 (its ends only)",
-        value=rounded(ends["median_wall_s"] * 1000, 1),
-        unit="ms",
-        baseline=rounded(local["median_wall_s"] * 1000, 1),
+        value=rounded(ends["median_cpu_s"] * 1000, 1),
+        unit="ms CPU",
+        baseline=rounded(local["median_cpu_s"] * 1000, 1),
         baseline_what="the same DuckDB footer queries on the local file",
         ratio=rounded(ratio, 2),
         target=f"<= {TIME_TARGET:g}x",
         met=ratio <= TIME_TARGET,
-        method=f"wall time, median of {repeats} interleaved rounds in one process after a "
-        "warm-up, moto's S3 server on loopback",
+        method=f"CPU time, median of {repeats} interleaved rounds in one process after a "
+        "warm-up, moto's S3 server on loopback; wall times in the details",
         details={
             "ends": ends,
             "local": local,
             "download": result["download"],
-            "download_vs_ends": round(
-                result["download"]["median_wall_s"] / ends["median_wall_s"], 1
-            ),
+            "download_bytes": size,
             "first_call_s": result["first_call_s"],
         },
     )
@@ -122,8 +122,8 @@ def _input(path: Path, megabytes: int) -> Path:
         return path
     import duckdb
 
-    # About 110 bytes a row once compressed: md5 text does not compress.
-    rows = megabytes * MB // 110
+    # About 42 bytes a row once compressed (zstd halves the md5 hex, no more).
+    rows = megabytes * MB // 42
     columns = (
         "i AS id, md5(i::VARCHAR) AS a, md5((i * 7)::VARCHAR) AS b, "
         "hash(i) % 1000000 AS c, (hash(i * 3) % 100000) / 100.0 AS d, "
