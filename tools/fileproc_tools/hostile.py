@@ -547,6 +547,13 @@ def parquet_corrupt_footer(scale: Scale) -> bytes:
     return data[:start] + bytes(b ^ 0x5A for b in data[start:-8]) + data[-8:]
 
 
+def parquet_footer_string_bomb(_: Scale) -> bytes:
+    """A 60-byte Thrift footer whose first string declares 2 GiB: DuckDB allocates a
+    string's length before reading it, beyond the child's memory."""
+    footer = b"\x15\x02\x19\x1c\x18" + b"\xff\xff\xff\xff\x07" + bytes(50)
+    return b"PAR1" + footer + len(footer).to_bytes(4, "little") + b"PAR1"
+
+
 def parquet_encrypted_footer(scale: Scale) -> bytes:
     return parquet_plain(scale)[:-4] + b"PARE"
 
@@ -709,6 +716,13 @@ KINDS: tuple[Kind, ...] = (
     K("parquet-footer-over-bound", ".parquet", parquet_footer_over_bound, failed("TooLarge")),
     K("parquet-corrupt-footer", ".parquet", parquet_corrupt_footer, failed("Corrupt")),
     K("parquet-encrypted-footer", ".parquet", parquet_encrypted_footer, failed("Unsupported")),
+    K(
+        "parquet-footer-string-bomb",
+        ".parquet",
+        parquet_footer_string_bomb,
+        failed("OutOfMemory"),
+        "DuckDB allocates a declared 2 GiB string: the child's limit stops it",
+    ),
     K("parquet-many-columns", ".parquet", parquet_many_columns, ok(), "the first 200 recorded"),
     K("parquet-many-row-groups", ".parquet", parquet_many_row_groups, ok()),
     K("parquet-nested-nulls", ".parquet", parquet_nested_nulls, ok()),

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from boto3.dynamodb.types import TypeSerializer
 
-from fileproc.errors import ContentMismatch, Corrupt, TooLarge, Unsupported
+from fileproc.errors import ContentMismatch, Corrupt, OutOfMemory, TooLarge, Unsupported
 from fileproc.isolation import isolated
 from fileproc.processors import data, parquet
 from fileproc.records import to_dynamodb
@@ -352,6 +352,15 @@ def test_the_processor_runs_isolated_with_a_memory_limit(tmp_path: Path) -> None
     assert found.metadata["rows"] == 10000
     with pytest.raises(Corrupt, match="truncated"):
         process(once(body[:-100]), size=len(body) - 100, extension=".parquet", settings=settings())
+
+
+def test_a_footer_declaring_a_huge_string_ends_out_of_memory() -> None:
+    """Thrift's string length is allocated before it is read: 2 GiB in a 60-byte footer."""
+    footer = b"\x15\x02\x19\x1c\x18" + b"\xff\xff\xff\xff\x07" + bytes(50)
+    body = b"PAR1" + footer + trailer(len(footer))
+    process = isolated(data.process, memory_mb=1024)
+    with pytest.raises(OutOfMemory):
+        process(once(body), size=len(body), extension=".parquet", settings=settings())
 
 
 def test_importing_the_processor_does_not_import_duckdb() -> None:
