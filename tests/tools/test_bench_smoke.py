@@ -36,13 +36,16 @@ def test_quick_bench_run_measures_every_figure(tmp_path: Path) -> None:
         "image.time", "image.memory", "data.throughput.mixed", "data.throughput.numeric",
         "data.memory", "document.pdf", "document.pdf.pypdf", "package.function", "coldstart.image",
         "coldstart.document", "coldstart.data", "coldstart.api", "api.list.60", "api.list.120",
-        "hostile.peak", "hostile.outcomes",
+        "hostile.peak", "hostile.outcomes", "parquet.fetched", "parquet.time",
     } <= ids  # fmt: skip
     for figure in run["figures"]:
         assert figure["value"] is not None, figure
     # The listing reads one page, not the table, whatever its size.
     listing = [figure for figure in run["figures"] if figure["id"].startswith("api.list.")]
     assert all(figure["met"] for figure in listing), listing
+    # A Parquet file's metadata costs its ends, not a download, whatever its size.
+    [fetched] = [figure for figure in run["figures"] if figure["id"] == "parquet.fetched"]
+    assert fetched["met"], fetched
     markdown = (tmp_path / "BENCHMARKS.md").read_text()
     assert "| figure | value | baseline | ratio | target | met |" in markdown
     assert "image: peak memory" in markdown
