@@ -131,9 +131,9 @@ def describe(path: str, *, footer_bytes: int) -> dict[str, Any]:
         with _connect() as con:
             return _describe(con, path, footer_bytes)
     except duckdb.OutOfMemoryException as exc:
-        # The child's memory limit (fileproc.isolation: OutOfMemory), not the file's
-        # fault: DuckDB maps about 100 MB when it starts, a function of 128 MB has not
-        # that much to give. (Or a footer that declares a string longer than memory.)
+        # The child's memory limit (fileproc.isolation: OutOfMemory): DuckDB maps about
+        # 70 MB when it connects, which a function of 128 MB may not leave a file. (Or
+        # a footer that declares a string longer than memory: see the module's Costs.)
         raise MemoryError(f"DuckDB reading a footer of {footer_bytes} bytes: {exc}") from None
     except duckdb.Error as exc:
         raise Corrupt(f"the Parquet footer cannot be read: {_text(str(exc), 300)}") from None

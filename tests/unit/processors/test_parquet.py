@@ -161,6 +161,14 @@ def test_required_columns_are_not_nullable(tmp_path: Path) -> None:
     assert [f["nullable"] for f in meta["fields"]] == [False, True]
 
 
+def test_a_table_without_rows_has_its_schema_and_no_row_groups(tmp_path: Path) -> None:
+    meta = metadata(write(tmp_path, "SELECT 1 AS a, 'x' AS b WHERE false"))
+    assert (meta["rows"], meta["row_groups"], meta["columns"]) == (0, 0, 2)
+    assert (meta["row_group_sizes"], meta["compression"]) == ([], [])
+    assert [c["path"] for c in meta["schema"]] == ["a", "b"]
+    assert "null_count" not in meta["schema"][0]
+
+
 def test_columns_without_statistics_have_no_min_or_max(tmp_path: Path) -> None:
     select = """
     SELECT TIMESTAMP '2024-01-01' + INTERVAL (i) DAY AS legacy_time,
