@@ -34,6 +34,7 @@ from bench.figures import (
     image,
     listing,
     package,
+    parquet,
     sandbox,
 )
 from bench.measure import REPO_ROOT
@@ -45,6 +46,7 @@ Group = Callable[[Context], list[Figure]]
 GROUPS: dict[str, Group] = {
     "image": image.run,
     "data": data.run,
+    "parquet": parquet.run,
     "document": document.run,
     "hostile": hostile.run,
     "package": package.run,

@@ -34,6 +34,7 @@ CONTENT_TYPES = {
     ".json": "application/json",
     ".jsonl": "application/jsonl",
     ".ndjson": "application/x-ndjson",
+    ".parquet": "application/vnd.apache.parquet",
 }
 # Any other extension: the API answers with the list of those it takes.
 UNKNOWN_CONTENT_TYPE = "application/octet-stream"

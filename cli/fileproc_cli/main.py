@@ -91,7 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
         return commands.add_parser(name, help=help_text, description=help_text, parents=[common])
 
     up = command("upload", "upload files and wait until each is PROCESSED or FAILED")
-    up.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    up.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help="files to upload, of the types the pipeline takes: "
+        + " ".join(sorted(files.CONTENT_TYPES)),
+    )
     up.add_argument("--no-wait", action="store_true", help="print the file ids and return")
     _wait_options(up)
 

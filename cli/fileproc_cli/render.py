@@ -78,6 +78,17 @@ def _json(meta: Mapping[str, Any]) -> list[str]:
     return parts
 
 
+def _parquet(meta: Mapping[str, Any]) -> list[str]:
+    parts = [
+        f"Parquet {_plural(meta.get('rows'), 'row')} x {_plural(meta.get('columns'), 'column')}",
+        _plural(meta.get("row_groups"), "row group"),
+    ]
+    codecs = [str(codec) for codec in meta.get("compression") or []]
+    if codecs:
+        parts.append("/".join(codecs))
+    return parts
+
+
 SUMMARIES: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
     "JPEG": _image,
     "MPO": _image,
@@ -87,6 +98,7 @@ SUMMARIES: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
     "CSV": _csv,
     "JSON": _json,
     "JSON Lines": _json,
+    "Parquet": _parquet,
 }
 
 

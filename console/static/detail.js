@@ -88,8 +88,44 @@ function documentFacts(m) {
   ];
 }
 
+// Parquet: what its footer says (no data is read): schema, row groups, codecs,
+// and each column's statistics over all row groups.
+function parquetFacts(m, parts) {
+  parts.push(
+    facts([
+      ["Rows", m.rows],
+      ["Row groups", m.row_groups],
+      ["Columns", m.columns],
+      ["Compression", (m.compression || []).join(", ")],
+      ["Compressed", formatBytes(m.compressed_bytes)],
+      ["Uncompressed", formatBytes(m.uncompressed_bytes)],
+      ["Written by", m.created_by],
+    ])
+  );
+  const columns = m.schema || [];
+  if (columns.length) {
+    parts.push(
+      table(
+        `Columns${m.columns_truncated ? " (the first ones only)" : ""}`,
+        ["Column", "Type", "Nullable", "Nulls", "Min", "Max", "Compressed"],
+        columns.map((c) => [
+          c.path,
+          c.type || c.physical_type,
+          c.nullable ? "yes" : "no",
+          number(c.null_count),
+          number(c.min),
+          number(c.max),
+          formatBytes(c.compressed_bytes),
+        ])
+      )
+    );
+  }
+  return parts;
+}
+
 function dataFacts(m) {
   const parts = [el("h3", {text: m.format === "CSV" ? "CSV" : m.format || "Data"})];
+  if (m.format === "Parquet") return parquetFacts(m, parts);
   if (m.format === "CSV") {
     parts.push(
       facts([

@@ -12,7 +12,8 @@ export const ACCEPTED = /* accepted:begin */ {
   ".csv": {"category": "data", "types": ["text/csv", "application/csv", "application/vnd.ms-excel"]},
   ".json": {"category": "data", "types": ["application/json"]},
   ".jsonl": {"category": "data", "types": ["application/jsonl", "application/x-ndjson", "application/json"]},
-  ".ndjson": {"category": "data", "types": ["application/x-ndjson", "application/jsonl", "application/json"]}
+  ".ndjson": {"category": "data", "types": ["application/x-ndjson", "application/jsonl", "application/json"]},
+  ".parquet": {"category": "data", "types": ["application/vnd.apache.parquet", "application/x-parquet", "application/octet-stream"]}
 } /* accepted:end */;
 
 export function extension(name) {
@@ -34,8 +35,8 @@ export function formatBytes(bytes) {
 
 // {ok: true, category, contentType} or {ok: false, reason}. The declared type
 // is the browser's guess when the API accepts it for the extension, else the
-// extension's usual type (browsers guess nothing for .jsonl, and Windows calls
-// a CSV application/vnd.ms-excel).
+// extension's usual type (browsers guess nothing for .jsonl or .parquet, and
+// Windows calls a CSV application/vnd.ms-excel).
 export function check(file, maxBytes) {
   const ext = extension(file.name);
   const rule = ACCEPTED[ext];

@@ -35,6 +35,7 @@ EXTENSIONS: dict[str, Category] = {
     ".json": Category.DATA,
     ".jsonl": Category.DATA,
     ".ndjson": Category.DATA,
+    ".parquet": Category.DATA,
 }
 
 # Anchored so that the API can give its text to validators that search (pydantic).

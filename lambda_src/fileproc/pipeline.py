@@ -5,8 +5,9 @@ module does the I/O and the bookkeeping around them:
 
     SQS message -> S3 event records -> per record: scope and category checks,
     claim the record (records.begin), stream the object version into the
-    processor, write its artefacts under derived/<file_id>/, optional AI
-    summary, record PROCESSED or FAILED.
+    processor (of a Parquet file, only its ends, where the footer is), write
+    its artefacts under derived/<file_id>/, optional AI summary, record
+    PROCESSED or FAILED.
 
 How each kind of failure ends:
 
@@ -49,6 +50,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -79,9 +81,17 @@ from fileproc.keys import (
     issued_file_id,
 )
 from fileproc.observability import logger, metrics, tracer
+from fileproc.processors import parquet
 from fileproc.processors.base import Extraction, Processor
 from fileproc.records import Attempt, Records, Skip
-from fileproc.s3io import WrittenObject, delete_versions, open_object, put_artefact
+from fileproc.s3io import (
+    OpenedObject,
+    WrittenObject,
+    delete_versions,
+    open_ends,
+    open_object,
+    put_artefact,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
@@ -365,7 +375,7 @@ def _attempt(
         _check_category(event.key, category, file_category)
         if event.size is not None:
             _check_size(event.size, category, settings)
-        with open_object(clients.s3, event.bucket, event.key, event.version_id) as obj:
+        with _open(clients, event) as obj:
             content_type = obj.content_type
             _check_size(obj.size, category, settings)
             extraction = process(
@@ -517,6 +527,22 @@ def _give_up_if_last(
 def _internal_error(exc: Exception) -> dict[str, Any]:
     message = f"unexpected error while processing: {type(exc).__name__}: {exc}"
     return {"type": INTERNAL_ERROR, "message": message[:1000], "retryable": False}
+
+
+def _open(clients: Clients, event: S3EventRecord) -> AbstractContextManager[OpenedObject]:
+    """The object as its processor reads it: whole, or only its ends where the metadata
+    is all at the end (a Parquet footer: the data is never downloaded)."""
+    if extension(event.key) in parquet.EXTENSIONS:
+        return open_ends(
+            clients.s3,
+            event.bucket,
+            event.key,
+            event.version_id,
+            head_bytes=parquet.HEAD_BYTES,
+            probe_bytes=parquet.TAIL_PROBE_BYTES,
+            tail_bytes=parquet.tail_bytes,
+        )
+    return open_object(clients.s3, event.bucket, event.key, event.version_id)
 
 
 def _check_category(key: str, category: Category, file_category: Category) -> None:

@@ -9,7 +9,7 @@ locals {
   suffixes = {
     image    = [".jpg", ".jpeg", ".png"]
     document = [".pdf", ".txt"]
-    data     = [".csv", ".json", ".jsonl", ".ndjson"]
+    data     = [".csv", ".json", ".jsonl", ".ndjson", ".parquet"]
   }
   routes = merge([
     for role, suffixes in local.suffixes : {

@@ -107,7 +107,7 @@ def test_a_refused_file_does_not_stop_the_others(api_env: FakeApi, tmp_path: Pat
     assert result.code == 4
     assert (
         f"setup.exe: not uploaded: {paths[0]} has type '.exe', which the pipeline does not "
-        "take: it takes .csv, .jpeg, .jpg, .json, .jsonl, .ndjson, .pdf, .png, .txt"
+        "take: it takes .csv, .jpeg, .jpg, .json, .jsonl, .ndjson, .parquet, .pdf, .png, .txt"
     ) in result.err
     assert (
         f"empty.csv: not uploaded: {paths[1]} is empty (0 bytes): the pipeline takes files "

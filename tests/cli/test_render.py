@@ -66,6 +66,9 @@ def test_summaries_carry_the_key_metadata_of_each_kind() -> None:
         "CSV 8 rows x 7 columns, types boolean/date/float/integer/string"
     )
     assert details(processed("catalog.json")) == "JSON array, 6 records, 9 fields"
+    assert details(processed("readings.parquet")) == (
+        "Parquet 5000 rows x 8 columns, 3 row groups, ZSTD"
+    )
     assert details(processed("broken-photo.jpg")).startswith(
         "Corrupt: damaged JPEG image: image file is truncated"
     )

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import duckdb
 from PIL import Image
 from PIL.ExifTags import IFD, Base
 
@@ -155,6 +158,39 @@ def check_events(record: dict[str, Any]) -> None:
     assert _field(record, "ms")["present"] == 1
 
 
+def readings_parquet() -> bytes:
+    """A Parquet file as a data tool writes one (DuckDB, zstd, two row groups), big
+    enough that its data lies well beyond what the processor fetches."""
+    select = (
+        "SELECT i AS id, md5(i::VARCHAR) AS digest, "
+        "CASE WHEN i % 10 = 0 THEN NULL ELSE i / 4 END AS quarter, "
+        "{'x': i % 7, 'tags': ['a', 'b']} AS extra FROM range(250000) t(i)"
+    )
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "readings.parquet"
+        with duckdb.connect(":memory:", config={"threads": 1}) as con:
+            options = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 200000"
+            con.execute(f"COPY ({select}) TO '{path}' ({options})")
+        return path.read_bytes()
+
+
+def check_parquet(record: dict[str, Any]) -> None:
+    meta = record["metadata"]
+    assert (meta["format"], meta["rows"], meta["row_groups"]) == ("Parquet", 250000, 2)
+    assert meta["compression"] == ["ZSTD"]
+    assert [f["name"] for f in meta["fields"]] == ["id", "digest", "quarter", "extra"]
+    columns = {c["path"]: c for c in meta["schema"]}
+    assert list(columns) == ["id", "digest", "quarter", "extra.x", "extra.tags.list.element"]
+    assert (columns["id"]["min"], columns["id"]["max"], columns["id"]["null_count"]) == (
+        0,
+        249999,
+        0,
+    )
+    assert columns["quarter"]["null_count"] == 25000
+    assert columns["extra.tags.list.element"]["repeated"] is True
+    assert sum(group["rows"] for group in meta["row_group_sizes"]) == 250000
+
+
 def good_files() -> list[Sample]:
     """One file of every kind, uploaded through the API."""
     return [
@@ -173,6 +209,13 @@ def good_files() -> list[Sample]:
             "records.json", "application/json", json.dumps(RECORDS).encode(), "data", check_records
         ),
         Sample("events.jsonl", "application/jsonl", EVENTS_JSONL.encode(), "data", check_events),
+        Sample(
+            "readings.parquet",
+            "application/vnd.apache.parquet",
+            readings_parquet(),
+            "data",
+            check_parquet,
+        ),
     ]
 
 

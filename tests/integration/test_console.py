@@ -3,7 +3,7 @@ page the deployed stack serves (modules/console through the sandbox's API front)
 
 One test walks what a person does, in order: the key, a drop of several files (two refused
 before anything is sent), each upload followed to PROCESSED or FAILED, the detail views
-(thumbnail, EXIF, CSV columns, the corrupt file's reason), downloads of the original and
+(thumbnail, EXIF, CSV and Parquet columns, the corrupt file's reason), downloads of the original and
 an artefact, the list's filters and pages, and the page at phone width. Screenshots go to
 $FILEPROC_SCREENSHOTS (docs/ for the README's; a temporary directory otherwise).
 """
@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from fileproc_tools.samples import SAMPLES_DIR
 
 from . import samples
 from .stack import PROCESSING_TIMEOUT_SECONDS, Stack
@@ -38,12 +40,15 @@ TIMEOUT_MS = PROCESSING_TIMEOUT_SECONDS * 1000
 
 PHOTO = samples.photo_jpeg()
 REPORT = samples.report_pdf(samples.PDF_PAGES, "Quarterly report", "Finance team")
+# The demo's Parquet sample (27 KB): 5,000 sensor readings in three row groups.
+READINGS = (SAMPLES_DIR / "readings.parquet").read_bytes()
 # name, type the browser reports, bytes
 DROPPED = [
     ("console photo.jpg", "image/jpeg", PHOTO),
     ("console report.pdf", "application/pdf", REPORT),
     # Browsers report no type for some extensions; the page declares the usual one.
     ("console cities.csv", "", samples.TABLE_CSV.encode()),
+    ("console readings.parquet", "", READINGS),
     ("console broken.jpg", "image/jpeg", samples.truncated_jpeg()),
     ("console empty.txt", "text/plain", b""),
     ("console letter.docx", "application/msword", b"PK\x03\x04 not accepted"),
@@ -227,6 +232,20 @@ def test_a_person_uses_the_console(stack: Stack, browser: Any, shots: Path) -> N
     expect(population).to_contain_text("2102650")
     expect(columns.get_by_role("row", name="capital")).to_contain_text("boolean")
     detail.screenshot(path=str(shots / "console-detail-csv.png"))
+
+    # --- the Parquet file: what its footer says, each column's statistics -----------------
+    upload_row(page, "console readings.parquet").get_by_role("button", name="Details").click()
+    expect(page.locator("#detail-title")).to_have_text("console readings.parquet")
+    expect(detail).to_contain_text("Row groups")
+    expect(detail).to_contain_text("ZSTD")
+    columns = detail.get_by_role("table")
+    expect(columns.get_by_role("row")).to_have_count(9)  # the header and eight leaf columns
+    humidity = columns.get_by_role("row", name="humidity_pct")
+    expect(humidity).to_contain_text("SMALLINT")
+    expect(humidity).to_contain_text("55")
+    expect(humidity).to_contain_text("90")
+    expect(columns.get_by_role("row", name="temperature_c")).to_contain_text("52")  # nulls
+    detail.screenshot(path=str(shots / "console-detail-parquet.png"))
 
     # --- the corrupt file: the error with its type, in words ------------------------------
     upload_row(page, "console broken.jpg").get_by_role("button", name="Details").click()

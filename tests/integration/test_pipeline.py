@@ -25,6 +25,12 @@ GOOD = {sample.filename: sample for sample in samples.good_files()}
 CORRUPT = {
     "broken.jpg": ("image/jpeg", samples.truncated_jpeg(), "Corrupt", "truncated"),
     "scan.png": ("image/png", samples.pdf_named_png(), "ContentMismatch", "PDF"),
+    "table.parquet": (
+        "application/vnd.apache.parquet",
+        samples.TABLE_CSV.encode(),
+        "ContentMismatch",
+        "holds text",
+    ),
 }
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
@@ -178,3 +184,16 @@ def test_an_upper_case_extension_written_straight_to_the_bucket_is_routed(stack:
         "image",
     )
     samples.check_scan(record)
+
+
+def test_a_parquet_file_written_straight_to_the_bucket_is_read_from_its_footer(
+    stack: Stack,
+) -> None:
+    """Upper case, as Spark and Hive name their part files, straight to the bucket."""
+    key = "uploads/warehouse/part-00000.PARQUET"
+    body = samples.readings_parquet()
+    stack.client("s3").put_object(Bucket=stack.bucket, Key=key, Body=body)
+    record = stack.wait_for_status(file_id_for_key(stack.bucket, key), "PROCESSED", "FAILED")
+    assert record["status"] == "PROCESSED", record.get("error")
+    assert record["category"] == "data"
+    samples.check_parquet(record)

@@ -159,6 +159,7 @@ def test_routing_by_suffix_in_lower_and_upper_case(env_plan: tuple[str, Plan]) -
         expected[extension.upper()] = f"fileproc-{env}-{category}-queue"
     assert routes == expected
     assert routes[".JPG"] == f"fileproc-{env}-image-queue"  # IMG_001.JPG is processed
+    assert routes[".PARQUET"] == f"fileproc-{env}-data-queue"  # a Spark or Hive export
     assert not any(suffix.startswith("derived") for suffix in routes)
 
 

@@ -22,10 +22,12 @@ import json
 import math
 import random
 import struct
+import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from fileproc_tools import pdfs
 
@@ -494,6 +496,90 @@ def json_huge_number(_: Scale) -> bytes:
     return b'{"n": 1' + b"0" * 5000 + b', "f": 1e999999}'
 
 
+# ---------------------------------------------------------------- Parquet
+
+
+def parquet_file(select: str, options: str = "") -> bytes:
+    """The Parquet file DuckDB writes for ``select`` (the development environment has
+    DuckDB: pyproject), on one thread, so the same bytes on every run."""
+    import duckdb  # the tools' environment has DuckDB; only Parquet kinds need it
+
+    with tempfile.TemporaryDirectory(prefix="fileproc-hostile-") as scratch:
+        path = Path(scratch) / "t.parquet"
+        with duckdb.connect(":memory:", config={"threads": 1}) as con:
+            con.execute(f"COPY ({select}) TO '{path}' (FORMAT parquet{options})")
+        return path.read_bytes()
+
+
+def parquet_plain(_: Scale) -> bytes:
+    return parquet_file(
+        "SELECT i AS id, 'name ' || i AS name, i * 1.5 AS amount FROM range(3000) t(i)"
+    )
+
+
+def _with_trailer(data: bytes, length: int, magic: bytes = b"PAR1") -> bytes:
+    return data[:-8] + length.to_bytes(4, "little") + magic
+
+
+def parquet_bad_magic(scale: Scale) -> bytes:
+    data = parquet_plain(scale)
+    return data[:-4] + b"PAR0"
+
+
+def parquet_footer_length_bomb(scale: Scale) -> bytes:
+    """A footer length of 4 GiB - 1 in a small file: never allocated nor fetched."""
+    return _with_trailer(parquet_plain(scale), 2**32 - 1)
+
+
+def parquet_footer_past_start(scale: Scale) -> bytes:
+    """A footer length one byte larger than the file can hold."""
+    data = parquet_plain(scale)
+    return _with_trailer(data, len(data) - 11)
+
+
+def parquet_footer_over_bound(_: Scale) -> bytes:
+    """A file whose footer length fits its size but is over the processor's bound
+    (parquet.MAX_FOOTER_BYTES, 16 MiB): refused without being fetched."""
+    size = 17 * MiB
+    return b"PAR1" + bytes(size - 12) + (size - 12).to_bytes(4, "little") + b"PAR1"
+
+
+def parquet_corrupt_footer(scale: Scale) -> bytes:
+    data = parquet_plain(scale)
+    length = int.from_bytes(data[-8:-4], "little")
+    start = len(data) - 8 - length
+    return data[:start] + bytes(b ^ 0x5A for b in data[start:-8]) + data[-8:]
+
+
+def parquet_footer_string_bomb(_: Scale) -> bytes:
+    """A 60-byte Thrift footer whose first string declares 2 GiB: DuckDB allocates a
+    string's length before reading it, beyond the child's memory."""
+    footer = b"\x15\x02\x19\x1c\x18" + b"\xff\xff\xff\xff\x07" + bytes(50)
+    return b"PAR1" + footer + len(footer).to_bytes(4, "little") + b"PAR1"
+
+
+def parquet_encrypted_footer(scale: Scale) -> bytes:
+    return parquet_plain(scale)[:-4] + b"PARE"
+
+
+def parquet_many_columns(scale: Scale) -> bytes:
+    width = 3_000 if scale is SMALL else 30_000
+    names = ", ".join(f"i AS c{n}" for n in range(width))
+    return parquet_file(f"SELECT {names} FROM range(2) t(i)")  # noqa: S608 - generated names
+
+
+def parquet_many_row_groups(_: Scale) -> bytes:
+    return parquet_file("SELECT i FROM range(300 * 2048) t(i)", ", ROW_GROUP_SIZE 2048")
+
+
+def parquet_nested_nulls(_: Scale) -> bytes:
+    return parquet_file(
+        "SELECT CASE WHEN i % 3 = 0 THEN NULL ELSE [i, NULL] END AS l, "
+        "{'a': NULL::INT, 'b': [{'c': i}]} AS s, MAP {'k' || i: NULL::VARCHAR} AS m "
+        "FROM range(1000) t(i)"
+    )
+
+
 # ---------------------------------------------------------------- the kinds
 
 K = Kind
@@ -627,6 +713,30 @@ KINDS: tuple[Kind, ...] = (
     K("jsonl-one-huge-line", ".jsonl", jsonl_one_line, failed("TooLarge")),
     K("jsonl-mixed-endings", ".ndjson", jsonl_mixed, ok()),
     K("jsonl-truncated", ".jsonl", truncated(jsonl_mixed), failed("InvalidJson"), "the cut line"),
+    # Parquet: only the footer is read, so what matters is the trailer and the footer
+    K("parquet-plain", ".parquet", parquet_plain, ok()),
+    K("parquet-truncated", ".parquet", truncated(parquet_plain), failed("Corrupt"), "no footer"),
+    K("parquet-bad-magic", ".parquet", parquet_bad_magic, failed("Corrupt")),
+    K("parquet-footer-length-bomb", ".parquet", parquet_footer_length_bomb, failed("Corrupt")),
+    K("parquet-footer-past-start", ".parquet", parquet_footer_past_start, failed("Corrupt")),
+    K("parquet-footer-over-bound", ".parquet", parquet_footer_over_bound, failed("TooLarge")),
+    K("parquet-corrupt-footer", ".parquet", parquet_corrupt_footer, failed("Corrupt")),
+    K("parquet-encrypted-footer", ".parquet", parquet_encrypted_footer, failed("Unsupported")),
+    K(
+        "parquet-footer-string-bomb",
+        ".parquet",
+        parquet_footer_string_bomb,
+        failed("OutOfMemory"),
+        "DuckDB allocates a declared 2 GiB string: the child's limit stops it",
+    ),
+    K("parquet-many-columns", ".parquet", parquet_many_columns, ok(), "the first 200 recorded"),
+    K("parquet-many-row-groups", ".parquet", parquet_many_row_groups, ok()),
+    K("parquet-nested-nulls", ".parquet", parquet_nested_nulls, ok()),
+    K("parquet-empty", ".parquet", empty, failed("Corrupt")),
+    K("parquet-one-byte", ".parquet", one_byte(b"P"), failed("ContentMismatch")),
+    K("parquet-magic-only", ".parquet", one_byte(b"PAR1"), failed("Corrupt")),
+    K("parquet-random", ".parquet", random_bytes, failed("ContentMismatch")),
+    K("csv-as-parquet", ".parquet", csv_plain, failed("ContentMismatch")),
 )
 
 

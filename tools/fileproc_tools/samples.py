@@ -14,6 +14,9 @@ same bytes as long as Pillow's JPEG encoder and pypdf's writer stay the same.
 - ``notes.txt``: UTF-8 text with accents, symbols and non-Latin scripts;
 - ``measurements.csv``: integers, decimals, dates, booleans, text and empty cells;
 - ``catalog.json``: an array of objects whose fields vary in type and presence;
+- ``readings.parquet``: sensor readings written by DuckDB (zstd, three row
+  groups): text, timestamps, a nullable decimal, doubles, a list and a struct
+  column, with statistics in the footer;
 - ``broken-photo.jpg``: the first half of ``photo.jpg``, which the image
   processor must reject as Corrupt.
 """
@@ -54,6 +57,7 @@ SAMPLES = (
     Sample("notes.txt", "document", "PROCESSED", "UTF-8 text"),
     Sample("measurements.csv", "data", "PROCESSED", "CSV with mixed column types"),
     Sample("catalog.json", "data", "PROCESSED", "JSON array of objects"),
+    Sample("readings.parquet", "data", "PROCESSED", "Parquet table, nested and nullable columns"),
     Sample("broken-photo.jpg", "image", "FAILED", "truncated JPEG (corrupt on purpose)"),
 )
 
@@ -217,12 +221,41 @@ def catalog_json() -> bytes:
     return (json.dumps(CATALOG, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
+# Every value is a function of the row number: the same bytes on every run (one
+# thread, so the row groups are cut at the same rows).
+READINGS_SQL = """
+COPY (
+    SELECT
+        ['ZRH-01', 'ZRH-02', 'GVA-01', 'BSL-01'][i % 4 + 1] AS station,
+        TIMESTAMP '2024-05-13 00:00:00' + INTERVAL (i * 10) MINUTE AS taken_at,
+        CASE WHEN i % 97 = 0 THEN NULL
+             ELSE round(12 + 8 * sin(i / 40.0), 1)::DECIMAL(4, 1) END AS temperature_c,
+        (55 + i % 36)::SMALLINT AS humidity_pct,
+        CASE WHEN i % 5 = 0 THEN (i % 13) * 0.4 ELSE 0 END::DOUBLE AS rain_mm,
+        CASE WHEN i % 50 = 0 THEN ['calibrated', 'manual'] ELSE ['automatic'] END AS tags,
+        {'lat': (47.0 + (i % 4) * 0.25)::DOUBLE, 'lon': (7.5 + (i % 4) * 0.5)::DOUBLE} AS position
+    FROM range(5000) AS t(i)
+) TO '{path}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 2048)
+"""
+
+
+def readings_parquet() -> bytes:
+    import duckdb  # the development environment has it (pyproject): only this sample needs it
+
+    with tempfile.TemporaryDirectory(prefix="fileproc-samples-") as scratch:
+        path = Path(scratch) / "readings.parquet"
+        with duckdb.connect(":memory:", config={"threads": 1}) as con:
+            con.execute(READINGS_SQL.replace("{path}", str(path)))
+        return path.read_bytes()
+
+
 BUILDERS: dict[str, Callable[[], bytes]] = {
     "photo.jpg": photo_jpeg,
     "report.pdf": report_pdf,
     "notes.txt": notes_txt,
     "measurements.csv": measurements_csv,
     "catalog.json": catalog_json,
+    "readings.parquet": readings_parquet,
     "broken-photo.jpg": broken_jpeg,
 }
 

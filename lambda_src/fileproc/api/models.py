@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from fileproc.keys import Category
+from fileproc.keys import EXTENSIONS, Category
 from fileproc.records import Status
 
 # A media type with optional parameters ("text/plain; charset=utf-8") as RFC 9110 8.3.1
@@ -48,7 +48,9 @@ class UploadRequest(BaseModel):
             min_length=1,
             max_length=255,
             pattern=FILENAME_PATTERN,
-            description="Original file name; its extension decides the category.",
+            description="Original file name; its extension decides the category: "
+            + ", ".join(f"{ext} {category}" for ext, category in EXTENSIONS.items())
+            + ".",
             examples=["holiday photo.jpg"],
         ),
     ]
@@ -58,7 +60,8 @@ class UploadRequest(BaseModel):
             max_length=255,
             pattern=MEDIA_TYPE_PATTERN,
             description="Media type of the file; must match the extension "
-            "(image/jpeg for .jpg). The upload must send exactly this Content-Type.",
+            "(image/jpeg for .jpg, application/vnd.apache.parquet for .parquet). "
+            "The upload must send exactly this Content-Type.",
             examples=["image/jpeg"],
         ),
     ]

@@ -28,6 +28,11 @@ MEDIA_TYPES: dict[str, frozenset[str]] = {
     ".json": frozenset({"application/json"}),
     ".jsonl": frozenset({"application/jsonl", "application/x-ndjson", "application/json"}),
     ".ndjson": frozenset({"application/x-ndjson", "application/jsonl", "application/json"}),
+    # IANA registered application/vnd.apache.parquet in 2024; older tools send the
+    # x- form, and browsers and SDKs that know no type for .parquet a generic one.
+    ".parquet": frozenset(
+        {"application/vnd.apache.parquet", "application/x-parquet", "application/octet-stream"}
+    ),
 }
 
 

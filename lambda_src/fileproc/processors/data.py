@@ -1,4 +1,5 @@
-"""Data processor (.csv .json .jsonl .ndjson): routes by extension to the CSV or JSON profiler."""
+"""Data processor (.csv .json .jsonl .ndjson .parquet): routes by extension to the CSV or
+JSON profiler, or to the Parquet footer reader."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import BinaryIO
 
 from fileproc.config import Settings
 from fileproc.errors import Unsupported
-from fileproc.processors import csv_profile, json_profile
+from fileproc.processors import csv_profile, json_profile, parquet
 from fileproc.processors.base import Extraction
 
 JSON_EXTENSIONS = (".json", *json_profile.JSON_LINES_EXTENSIONS)
@@ -17,4 +18,7 @@ def process(stream: BinaryIO, *, size: int, extension: str, settings: Settings) 
         return csv_profile.process(stream)
     if extension in JSON_EXTENSIONS:
         return json_profile.process(stream, extension=extension)
+    if extension in parquet.EXTENSIONS:
+        # The stream holds the object's ends only (pipeline._open): see parquet.py.
+        return parquet.process(stream, size=size)
     raise Unsupported(f"the data processor does not handle {extension or 'no extension'}")

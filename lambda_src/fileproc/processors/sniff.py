@@ -44,9 +44,24 @@ _RIFF_FORMS = {
 }
 _HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1"})
 
+# Parquet's magic is short and plain ASCII, so a text file may start with it: it
+# is recognised only in a file named .parquet, like the PDF header window.
+PARQUET_MAGIC = b"PAR1"
+
 # The extensions whose content must be one binary format, and what it is called.
-EXPECTED_KIND = {".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".pdf": "pdf"}
-DESCRIPTIONS = {"jpeg": "a JPEG image", "png": "a PNG image", "pdf": "a PDF document"}
+EXPECTED_KIND = {
+    ".jpg": "jpeg",
+    ".jpeg": "jpeg",
+    ".png": "png",
+    ".pdf": "pdf",
+    ".parquet": "parquet",
+}
+DESCRIPTIONS = {
+    "jpeg": "a JPEG image",
+    "png": "a PNG image",
+    "pdf": "a PDF document",
+    "parquet": "a Parquet file",
+}
 
 
 def identify(head: bytes) -> tuple[str, str] | None:
@@ -86,8 +101,8 @@ def describe(head: bytes) -> str:
 def check(head: bytes, extension: str) -> None:
     """Raise ContentMismatch unless ``head`` can start a file with this extension.
 
-    Binary formats (.jpg .jpeg .png .pdf) must carry their own signature (a PDF's
-    within its first PDF_HEADER_WINDOW bytes); text formats (.txt .csv .json ...)
+    Binary formats (.jpg .jpeg .png .pdf .parquet) must carry their own signature (a
+    PDF's within its first PDF_HEADER_WINDOW bytes); text formats (.txt .csv .json ...)
     must start with none (whether the bytes decode as text is the text
     processors' decision).
     """
@@ -98,6 +113,8 @@ def check(head: bytes, extension: str) -> None:
     actual = known[0] if known else None
     if actual is None and expected == "pdf" and b"%PDF-" in head[:PDF_HEADER_WINDOW]:
         actual = "pdf"
+    if actual is None and expected == "parquet" and head.startswith(PARQUET_MAGIC):
+        actual = "parquet"
     if actual != expected:
         raise ContentMismatch(
             f"content does not match extension: the {extension} file holds {describe(head)}"

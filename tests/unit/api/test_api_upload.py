@@ -195,6 +195,9 @@ def test_filenames_are_sanitised_in_the_key_and_kept_in_the_record(api, filename
         ("a.json", "application/json", "data"),
         ("a.jsonl", "application/x-ndjson", "data"),
         ("a.ndjson", "application/x-ndjson", "data"),
+        ("a.parquet", "application/vnd.apache.parquet", "data"),
+        ("export.PARQUET", "application/x-parquet", "data"),
+        ("a.parquet", "application/octet-stream", "data"),
         ("a.jpeg", "IMAGE/JPEG", "image"),
     ],
 )

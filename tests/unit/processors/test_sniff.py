@@ -137,3 +137,15 @@ def test_check_rejects_a_binary_format_under_a_text_extension() -> None:
 def test_empty_binary_file_is_corrupt() -> None:
     with pytest.raises(Corrupt, match="the file is empty, expected a JPEG image"):
         sniff.check(b"", ".jpeg")
+
+
+def test_parquet_magic_counts_only_in_a_parquet_file() -> None:
+    """PAR1 is plain ASCII: a CSV whose first column is named PAR1 stays a CSV."""
+    sniff.check(b"PAR1\x15\x04\x15\x80", ".parquet")
+    sniff.check(b"PAR1,name\n1,x\n", ".csv")
+    with pytest.raises(ContentMismatch, match=r"the \.parquet file holds text"):
+        sniff.check(b"id,name\n1,x\n", ".parquet")
+    with pytest.raises(ContentMismatch, match=r"the \.parquet file holds a ZIP archive"):
+        sniff.check(b"PK\x03\x04rest", ".parquet")
+    with pytest.raises(Corrupt, match="the file is empty, expected a Parquet file"):
+        sniff.check(b"", ".parquet")
