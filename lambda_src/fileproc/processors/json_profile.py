@@ -19,6 +19,16 @@ Python's json accepts) are invalid; so is an array or object still open at the
 end of the file, however deep. A closed value nested deeper than Python's json
 can recurse (about 1,000 levels) is Unsupported.
 
+Engines: a UTF-8 file (the usual case) is read by json_fast with msgspec, a C
+decoder as strict as this module (it refuses what RFC 8259 refuses and reads
+integers of any length as integers), in blocks of whole lines or of whole
+array elements; whatever msgspec refuses, and every other shape (a top-level
+object or scalar, UTF-16 or UTF-32 text), is read by the scanner below, which
+has the last word: it accepts what Python's json accepts within RFC 8259 (lone
+surrogates too: the record layer sanitises them) and says where a fault is.
+``engine`` in the metadata says which read the file: "msgspec", "scanner", or
+"msgspec+scanner" (msgspec read a part and handed the rest over).
+
 Streaming: the text is decoded chunk by chunk into a window, and the top two
 levels are walked by hand: each element of a top-level array, or of an array
 that is a member of a top-level object (``{"data": [...records...]}``), and
@@ -98,17 +108,27 @@ _TYPE_NAMES: dict[type, str] = {
     type(None): "null",
 }
 JSON_LINES_EXTENSIONS = (".jsonl", ".ndjson")
+# What json_fast reads (the UTF-8 BOM it skips itself); other encodings go to the scanner.
+FAST_ENCODINGS = ("utf-8", "utf-8-sig")
+# Python's message for an integer over its digit limit (sys.get_int_max_str_digits).
+_DIGIT_LIMIT = re.compile(r"Exceeds the limit \((\d+) digits\).*value has (\d+) digits")
 
 
 def process(stream: BinaryIO, *, extension: str) -> Extraction:
     head = read_head(stream, charset.SAMPLE_BYTES)
     sniff.check(head, extension)
     encoding = _encoding(head, extension)
-    window = Window(rejoined(head, stream), encoding)
-    if extension in JSON_LINES_EXTENSIONS:
-        metadata = {"format": "JSON Lines", "encoding": encoding, **walk_lines(window)}
+    lines = extension in JSON_LINES_EXTENSIONS
+    raw = rejoined(head, stream)
+    if encoding in FAST_ENCODINGS:
+        # Imported here: only a JSON file pays for msgspec's import.
+        from fileproc.processors import json_fast
+
+        profile = json_fast.profile(raw, lines=lines, bom=encoding == "utf-8-sig")
     else:
-        metadata = {"format": "JSON", "encoding": encoding, **walk_document(window)}
+        window = Window(raw, encoding)
+        profile = {**(walk_lines(window) if lines else walk_document(window)), "engine": "scanner"}
+    metadata = {"format": "JSON Lines" if lines else "JSON", "encoding": encoding, **profile}
     return Extraction(metadata=metadata)
 
 
@@ -135,15 +155,19 @@ class Window:
     read, and ``position()`` still gives lines and columns in the whole file.
     """
 
-    def __init__(self, raw: io.BufferedReader, encoding: str) -> None:
+    def __init__(
+        self, raw: io.BufferedReader, encoding: str, *, line: int = 1, column: int = 0
+    ) -> None:
+        """``line`` and ``column``: where the stream starts in the file (json_fast hands
+        the rest of a file over part way)."""
         self._raw = raw
         self._encoding = encoding
         self._decoder = codecs.getincrementaldecoder(encoding)()
         self.text = ""
         self.pos = 0
         self.eof = False
-        self._line = 1  # line of text[0]
-        self._column = 0  # characters before text[0] on that line
+        self._line = line  # line of text[0]
+        self._column = column  # characters before text[0] on that line
         self.depth = 0  # arrays and objects the walker is inside
 
     def more(self, at_least: int = 0) -> bool:
@@ -234,7 +258,7 @@ class Window:
             except RecursionError:
                 self._too_deep()
             except ValueError as exc:  # e.g. NaN, or an integer of more than 4300 digits
-                self.fail(str(exc))
+                self.fail(value_error_message(exc))
             if end > len(self.text) - LOOKAHEAD_CHARS and not self.eof:
                 self._read_more_of_value()
                 continue
@@ -250,11 +274,7 @@ class Window:
         self.more(pending)
 
     def _too_large(self, what: str) -> NoReturn:
-        line, column = self.position(self.pos)
-        raise TooLarge(
-            f"a JSON {what} longer than {MAX_VALUE_CHARS} characters at line {line}, column"
-            f" {column}: values are decoded whole, and this bound keeps memory flat"
-        )
+        raise too_large(what, *self.position(self.pos))
 
     def _too_deep(self) -> NoReturn:
         """json's decoder recurses: a value nested deeper than it can go is scanned by
@@ -284,6 +304,24 @@ class Window:
             end = len(self.text)
         self.pos = end + 1
         return self.text[start:end], start
+
+
+def too_large(what: str, line: int, column: int) -> TooLarge:
+    return TooLarge(
+        f"a JSON {what} longer than {MAX_VALUE_CHARS} characters at line {line}, column"
+        f" {column}: values are decoded whole, and this bound keeps memory flat"
+    )
+
+
+def value_error_message(exc: ValueError) -> str:
+    """What is wrong, in JSON's terms: Python's digit limit message names its internals."""
+    found = _DIGIT_LIMIT.search(str(exc))
+    if found:
+        return (
+            f"an integer of {found[2]} digits (integers of more than {found[1]} digits are"
+            " not read)"
+        )
+    return str(exc)
 
 
 @dataclass(slots=True)
@@ -366,9 +404,27 @@ def walk_document(window: Window) -> dict[str, Any]:
         result = _top_level_object(window)
     else:
         result = {"top_level": _TYPE_NAMES[type(window.value())]}
+    _end_of_document(window)
+    return result
+
+
+def _end_of_document(window: Window) -> None:
     if window.peek():
         window.fail("Extra data (JSON Lines need the .jsonl or .ndjson extension)")
-    return result
+
+
+def rest_of_array(window: Window, summary: Summary) -> dict[str, Any]:
+    """The rest of a top-level array whose first elements json_fast read into ``summary``:
+    the window starts after a separator, where an element must follow."""
+    window.depth = 1
+    while True:
+        summary.add(window.value())
+        _following_elements(window, summary.add)
+        if not _after_member(window, "]"):
+            break
+    window.depth = 0
+    _end_of_document(window)
+    return {"top_level": "array", **summary.describe_records()}
 
 
 def _array(window: Window, max_fields: int) -> Summary:
@@ -512,23 +568,38 @@ def walk_lines(window: Window) -> dict[str, Any]:
     blank_lines = 0
     while (line := window.line()) is not None:
         text, start = line
-        if not text or text.isspace():
+
+        def fail(message: str, index: int, start: int = start) -> NoReturn:
+            window.fail(message, start + index)
+
+        value = line_value(text, fail)
+        if value is BLANK:
             blank_lines += 1
-            continue
-        try:
-            value = _DECODER.decode(text)
-        except json.JSONDecodeError as exc:
-            window.fail(exc.msg, start + exc.pos)
-        except RecursionError:
-            first = _NOT_WHITESPACE.search(text)
-            depth, _ = _nesting(text, first.start() if first else 0, 0)
-            if not depth:
-                raise Unsupported("JSON nested too deeply to be read") from None
-            window.fail(_unclosed(depth, "line"), start + len(text))
-        except ValueError as exc:
-            window.fail(str(exc), start)
-        summary.add(value)
+        else:
+            summary.add(value)
     return {"top_level": "lines", **summary.describe_records(), "blank_lines": blank_lines}
+
+
+BLANK = object()  # line_value's answer for a blank line
+
+
+def line_value(text: str, fail: Callable[[str, int], NoReturn]) -> Any:
+    """The value of one JSON Lines line, or BLANK; ``fail(message, index)`` reports a
+    fault at ``text[index]`` (and raises)."""
+    if not text or text.isspace():
+        return BLANK
+    try:
+        return _DECODER.decode(text)
+    except json.JSONDecodeError as exc:
+        fail(exc.msg, exc.pos)
+    except RecursionError:
+        first = _NOT_WHITESPACE.search(text)
+        depth, _ = _nesting(text, first.start() if first else 0, 0)
+        if not depth:
+            raise Unsupported("JSON nested too deeply to be read") from None
+        fail(_unclosed(depth, "line"), len(text))
+    except ValueError as exc:
+        fail(value_error_message(exc), 0)
 
 
 def _nesting(text: str, pos: int, depth: int) -> tuple[int, int]:
