@@ -55,6 +55,7 @@ _CONTAINER_SEPARATOR = re.compile(rb"[}\]][ \t\n\r]*(,)[ \t\n\r]*([{\[])")
 PART_BYTES = 16 * 1024
 # Separators tried for one part before the rest of the file goes to the scanner.
 RETRIES = 8
+_NO_SEPARATOR = -2
 # What msgspec raises on bytes it does not take (DecodeError, ValidationError: both
 # msgspec.MsgspecError) or nests too deeply.
 _REFUSED = (msgspec.MsgspecError, RecursionError, ValueError)
@@ -210,6 +211,8 @@ class _Array:
             start = 0  # of the next part
             while (cut := self._separator(start + PART_BYTES)) >= 0:
                 end = self._part(start, cut)
+                if end == _NO_SEPARATOR:
+                    break  # the rest waits for more bytes (or is the last part)
                 if end < 0:
                     self._consume(start)
                     return self._hand_over()
@@ -224,8 +227,8 @@ class _Array:
 
     def _part(self, start: int, cut: int) -> int:
         """Decode the elements from ``start`` to a separator at or after ``cut``; the
-        separator's index, or -1. A "," inside an element fails to decode: the next
-        separators are tried (RETRIES in all)."""
+        separator's index, _NO_SEPARATOR when the buffer has no more to try, or -1. A ","
+        inside an element fails to decode: the next separators are tried (RETRIES in all)."""
         for _ in range(RETRIES):
             if cut - start > json_profile.MAX_VALUE_CHARS:
                 return -1
@@ -233,7 +236,7 @@ class _Array:
                 return cut
             cut = self._separator(cut + 1)
             if cut < 0:
-                return -1
+                return _NO_SEPARATOR
         return -1
 
     def _read(self) -> None:
