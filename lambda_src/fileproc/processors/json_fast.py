@@ -91,16 +91,16 @@ class _Lines:
                 if data:
                     self._block([data])
                 break
-            cut = data.rfind(b"\n")
-            if cut < 0:
+            if data.find(b"\n", len(rest)) < 0:
                 rest = data
                 self._check_length(rest, self.line)
                 continue
-            block, rest = data[:cut], data[cut + 1 :]
-            lines = block.split(b"\n")
-            if len(block) > json_profile.MAX_VALUE_CHARS:
+            lines = data.split(b"\n")
+            rest = lines.pop()  # the start of a line that the next read ends
+            if len(data) > json_profile.MAX_VALUE_CHARS:
                 for index, line in enumerate(lines):
                     self._check_length(line, self.line + index)
+            del data, chunk  # held only as lines from here
             self._block(lines)
         return {
             "top_level": "lines",
@@ -177,7 +177,9 @@ def _document(raw: BinaryIO, decode: Any, *, bom: bool) -> dict[str, Any]:
         head += more
     if first < 0 or head[first : first + 1] != b"[":
         return _scanner(rejoined(head, raw), bom=bom)
-    return _Array(raw, decode, head, first, bom).profile()
+    array = _Array(raw, decode, head, first, bom)
+    del head  # the array's buffer holds what it needs
+    return array.profile()
 
 
 def _first_non_whitespace(data: bytes, start: int) -> int:
@@ -193,7 +195,7 @@ def _scanner(raw: Any, *, bom: bool) -> dict[str, Any]:
 class _Array:
     def __init__(self, raw: BinaryIO, decode: Any, head: bytes, bracket: int, bom: bool) -> None:
         self.raw, self.decode, self.bom = raw, decode, bom
-        self.original = head  # the bytes read so far, while nothing is consumed
+        self.prefix = head[: bracket + 1]  # what precedes the buffer, while nothing is consumed
         self.buffer = head[bracket + 1 :]  # unread bytes, after "[" or a separator
         self.line, self.column = 1, 0  # where buffer[0] is (column: characters before it)
         self._advance(head[len(BOM) if bom else 0 : bracket + 1])
@@ -243,8 +245,6 @@ class _Array:
         more = self.raw.read(max(json_profile.READ_BYTES, len(self.buffer)))
         if more:
             self.buffer += more
-            if not self.consumed:
-                self.original += more
         else:
             self.eof = True
 
@@ -293,9 +293,12 @@ class _Array:
 
     def _hand_over(self) -> dict[str, Any]:
         """The scanner reads the rest of the file (all of it if nothing was consumed)."""
+        # The buffer moves to the scanner's stream: held once, and dropped as it is read.
+        buffer, self.buffer = self.buffer, b""
         if not self.consumed:
-            return _scanner(rejoined(self.original, self.raw), bom=self.bom)
-        window = Window(rejoined(self.buffer, self.raw), "utf-8", line=self.line, column=self.column)
+            buffer = self.prefix + buffer
+            return _scanner(rejoined(buffer, self.raw), bom=self.bom)
+        window = Window(rejoined(buffer, self.raw), "utf-8", line=self.line, column=self.column)
         profile = json_profile.rest_of_array(window, self.summary)
         return {**profile, "engine": "msgspec+scanner"}
 
