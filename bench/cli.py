@@ -30,6 +30,7 @@ from bench.figures import (
     document,
     hostile,
     image,
+    json_data,
     listing,
     package,
     sandbox,
@@ -43,6 +44,7 @@ Group = Callable[[Context], list[Figure]]
 GROUPS: dict[str, Group] = {
     "image": image.run,
     "data": data.run,
+    "json": json_data.run,
     "document": document.run,
     "hostile": hostile.run,
     "package": package.run,
