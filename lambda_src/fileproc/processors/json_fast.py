@@ -56,9 +56,31 @@ PART_BYTES = 16 * 1024
 # Separators tried for one part before the rest of the file goes to the scanner.
 RETRIES = 8
 _NO_SEPARATOR = -2
+# JSON Lines decoded in one C loop (as for array parts, a small list decodes faster a
+# record than a big one).
+LINES_PER_RUN = 100
 # What msgspec raises on bytes it does not take (DecodeError, ValidationError: both
 # msgspec.MsgspecError) or nests too deeply.
 _REFUSED = (msgspec.MsgspecError, RecursionError, ValueError)
+
+
+_TEXT_DECODER = msgspec.json.Decoder()
+
+
+def decode_part(text: str) -> list[Any] | None:
+    """The scanner's part decoder (Window.decode_part): a run of elements as a list, or
+    None where msgspec refuses it."""
+    try:
+        values = _TEXT_DECODER.decode(text)
+    except _REFUSED:
+        return None
+    return values if type(values) is list else None
+
+
+def scanner_window(raw: Any, encoding: str, *, line: int = 1, column: int = 0) -> Window:
+    window = Window(raw, encoding, line=line, column=column)
+    window.decode_part = decode_part
+    return window
 
 
 def profile(raw: BinaryIO, *, lines: bool, bom: bool) -> dict[str, Any]:
@@ -110,18 +132,28 @@ class _Lines:
         }
 
     def _block(self, lines: list[bytes]) -> None:
-        add, decode = self.summary.add, self.decode
-        done = 0
-        while done < len(lines):
+        add_many, decode = self.summary.add_many, self.decode
+        # Runs of LINES_PER_RUN lines decoded by a C loop; a run with a line that
+        # msgspec refuses (or a blank one) is read line by line.
+        for start in range(0, len(lines), LINES_PER_RUN):
+            run = lines[start : start + LINES_PER_RUN]
             try:
-                # The loop that reads nearly every line; the rest, one at a time below.
-                for line in lines[done:] if done else lines:
-                    add(decode(line))
-                    done += 1
+                values = list(map(decode, run))
             except _REFUSED:
-                self._by_scanner(lines[done], self.line + done)
-                done += 1
+                self._one_by_one(run, self.line + start)
+            else:
+                add_many(values)
         self.line += len(lines)
+
+    def _one_by_one(self, lines: list[bytes], first: int) -> None:
+        add, decode = self.summary.add, self.decode
+        for index, line in enumerate(lines):
+            try:
+                value = decode(line)
+            except _REFUSED:
+                self._by_scanner(line, first + index)
+            else:
+                add(value)
 
     def _by_scanner(self, line: bytes, number: int) -> None:
         """A line msgspec refused (or a blank one): the scanner's verdict."""
@@ -140,9 +172,9 @@ class _Lines:
     @staticmethod
     def _check_length(line: bytes, number: int) -> None:
         """Bytes are at least as many as characters: these are counted only past the bound."""
-        if len(line) > json_profile.MAX_VALUE_CHARS:
-            if len(_text(line, number)) > json_profile.MAX_VALUE_CHARS:
-                raise json_profile.too_large("line", number, 1)
+        limit = json_profile.MAX_VALUE_CHARS
+        if len(line) > limit and len(_text(line, number)) > limit:
+            raise json_profile.too_large("line", number, 1)
 
 
 def _text(line: bytes, number: int) -> str:
@@ -188,7 +220,7 @@ def _first_non_whitespace(data: bytes, start: int) -> int:
 
 
 def _scanner(raw: Any, *, bom: bool) -> dict[str, Any]:
-    window = Window(raw, "utf-8-sig" if bom else "utf-8")
+    window = scanner_window(raw, "utf-8-sig" if bom else "utf-8")
     return {**json_profile.walk_document(window), "engine": "scanner"}
 
 
@@ -274,9 +306,7 @@ class _Array:
             return False
         if not values and (self.consumed or not at_end):
             return False  # "[," or ",]": no element where one must be
-        add = self.summary.add
-        for value in values:
-            add(value)
+        self.summary.add_many(values)
         return True
 
     def _last_part(self) -> dict[str, Any]:
@@ -298,7 +328,9 @@ class _Array:
         if not self.consumed:
             buffer = self.prefix + buffer
             return _scanner(rejoined(buffer, self.raw), bom=self.bom)
-        window = Window(rejoined(buffer, self.raw), "utf-8", line=self.line, column=self.column)
+        window = scanner_window(
+            rejoined(buffer, self.raw), "utf-8", line=self.line, column=self.column
+        )
         profile = json_profile.rest_of_array(window, self.summary)
         return {**profile, "engine": "msgspec+scanner"}
 
@@ -310,4 +342,3 @@ class _Array:
         else:
             self.line += consumed.count(b"\n")
             self.column = len(consumed[newline + 1 :].decode("utf-8", "replace"))
-

@@ -96,6 +96,13 @@ _SEPARATOR = re.compile(r"[ \t\n\r]*,[ \t\n\r]*")
 # A separator and a key without escapes or control characters, up to its value.
 _PLAIN_MEMBER = re.compile(r'[ \t\n\r]*,[ \t\n\r]*"([^"\\\x00-\x1f]*)"[ \t\n\r]*:[ \t\n\r]*')
 _BRACKET = re.compile(r"[][{}]")
+# "}," or "]," then "{" or "[": a separator between two elements that are objects or arrays.
+_CONTAINER_SEPARATOR = re.compile(r"[}\]][ \t\n\r]*(,)[ \t\n\r]*([{\[])")
+# Runs of array elements for the window's part decoder: about this many characters
+# (msgspec is fastest on small lists: BENCHMARKS.md, "JSON engine"), and the
+# separators tried for one run before the elements are scanned one by one.
+PART_CHARS = 16 * 1024
+RETRIES = 8
 # The rest of a string after its opening quote (possessive: no backtracking state).
 _STRING_REST = re.compile(r'(?:[^"\\]++|\\.)*+"', re.DOTALL)
 _TYPE_NAMES: dict[type, str] = {
@@ -120,13 +127,13 @@ def process(stream: BinaryIO, *, extension: str) -> Extraction:
     encoding = _encoding(head, extension)
     lines = extension in JSON_LINES_EXTENSIONS
     raw = rejoined(head, stream)
-    if encoding in FAST_ENCODINGS:
-        # Imported here: only a JSON file pays for msgspec's import.
-        from fileproc.processors import json_fast
+    # Imported here: only a JSON file pays for msgspec's import.
+    from fileproc.processors import json_fast
 
+    if encoding in FAST_ENCODINGS:
         profile = json_fast.profile(raw, lines=lines, bom=encoding == "utf-8-sig")
     else:
-        window = Window(raw, encoding)
+        window = json_fast.scanner_window(raw, encoding)
         profile = {**(walk_lines(window) if lines else walk_document(window)), "engine": "scanner"}
     metadata = {"format": "JSON Lines" if lines else "JSON", "encoding": encoding, **profile}
     return Extraction(metadata=metadata)
@@ -169,6 +176,9 @@ class Window:
         self._line = line  # line of text[0]
         self._column = column  # characters before text[0] on that line
         self.depth = 0  # arrays and objects the walker is inside
+        # A C decoder for runs of array elements, None for a run it refuses (json_fast
+        # sets msgspec's); no decoder: one element at a time with json's scanner.
+        self.decode_part: Callable[[str], list[Any] | None] | None = None
 
     def more(self, at_least: int = 0) -> bool:
         """Append at least one chunk of text (``at_least`` bytes' worth); False at the end."""
@@ -342,8 +352,10 @@ class Summary:
 
     def add(self, value: Any) -> None:
         self.records += 1
-        self.types[type(value)] += 1
-        if type(value) is dict:
+        # get and set: half the time of Counter's += (a method call per record).
+        types, kind = self.types, type(value)
+        types[kind] = types.get(kind, 0) + 1
+        if kind is dict:
             fields = self.fields
             for key, item in value.items():
                 # add_field, inlined for a known key: this runs for every key of every record.
@@ -353,6 +365,21 @@ class Summary:
                 else:
                     entry.present += 1
                     entry.types.add(type(item))
+
+    def add_many(self, values: list[Any]) -> None:
+        """add() each of ``values`` (a run that msgspec decoded), in fewer steps."""
+        self.records += len(values)
+        self.types.update(map(type, values))
+        fields = self.fields
+        for value in values:
+            if type(value) is dict:
+                for key, item in value.items():
+                    entry = fields.get(key)
+                    if entry is None:
+                        self.add_field(key, type(item))
+                    else:
+                        entry.present += 1
+                        entry.types.add(type(item))
 
     def add_field(self, key: str, kind: type) -> None:
         entry = self.fields.get(key)
@@ -419,7 +446,7 @@ def rest_of_array(window: Window, summary: Summary) -> dict[str, Any]:
     window.depth = 1
     while True:
         summary.add(window.value())
-        _following_elements(window, summary.add)
+        _following_elements(window, summary)
         if not _after_member(window, "]"):
             break
     window.depth = 0
@@ -432,20 +459,24 @@ def _array(window: Window, max_fields: int) -> Summary:
     summary = Summary(max_fields)
     for _ in _entries(window, "]"):
         summary.add(window.value())
-        _following_elements(window, summary.add)
+        _following_elements(window, summary)
     return summary
 
 
-def _following_elements(window: Window, add: Callable[[Any], None]) -> None:
-    """The elements that follow in the window, decoded in a tight loop: a record per
-    C-level scan, instead of the generic steps (most of the time of an array of
+def _following_elements(window: Window, summary: Summary) -> None:
+    """The elements that follow in the window, decoded in a tight loop: runs of
+    elements in one call of the window's part decoder if it has one, then a record
+    per C-level scan, instead of the generic steps (most of the time of an array of
     small records). Stops before the first separator or element it cannot take
     whole, for the generic steps to handle (more text, errors)."""
+    if window.decode_part is not None:
+        _following_parts(window, window.decode_part, summary)
     text = window.text
     limit = len(text) if window.eof else len(text) - LOOKAHEAD_CHARS
     pos = window.pos
     separator = _SEPARATOR.match
     scan = _SCAN
+    add = summary.add
     while found := separator(text, pos):
         try:
             value, end = scan(text, found.end())
@@ -466,6 +497,47 @@ def _object(window: Window, max_fields: int) -> tuple[Summary, int]:
         summary.add_field(key, type(window.value()))
         members += 1 + _following_members(window, summary, whole=True)
     return summary, members
+
+
+def _following_parts(
+    window: Window, decode: Callable[[str], list[Any] | None], summary: Summary
+) -> None:
+    """Runs of about PART_CHARS of elements, each decoded as ``[`` + the run + ``]``, up
+    to a "," that may separate two elements (json_fast's module docstring says why a
+    wrong one cannot pass). Stops where no run decodes, for the loop that follows."""
+    text = window.text
+    pos = window.pos
+    while found := _SEPARATOR.match(text, pos):
+        start = found.end()
+        starter = text[start : start + 1]
+        cut = _part_end(text, start + PART_CHARS, starter)
+        values = None
+        for _ in range(RETRIES):
+            if cut < 0 or cut - start > MAX_VALUE_CHARS:
+                break
+            # An empty run ("[]") is ",,": refused too.
+            values = decode("[" + text[start:cut] + "]")
+            if values:
+                break
+            cut = _part_end(text, cut + 1, starter)
+        if not values:
+            break
+        summary.add_many(values)
+        pos = cut
+    window.pos = pos
+
+
+def _part_end(text: str, since: int, starter: str) -> int:
+    """The first "," from ``since`` that may end a run of elements whose first one
+    starts with ``starter``: followed by an object or array like it if it is one; -1
+    if none."""
+    if starter in ("{", "["):
+        while found := _CONTAINER_SEPARATOR.search(text, since):
+            if found[2] == starter:
+                return found.start(1)
+            since = found.start(2)
+        return -1
+    return text.find(",", since)
 
 
 def _following_members(window: Window, summary: Summary, *, whole: bool) -> int:

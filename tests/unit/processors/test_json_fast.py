@@ -31,8 +31,10 @@ def engine(raw: bytes, extension: str = ".json") -> str:
 
 
 def by_scanner(raw: bytes, extension: str, monkeypatch: pytest.MonkeyPatch) -> tuple[str, Any]:
+    """The scanner alone: no block reading, no runs of elements decoded by msgspec."""
     with monkeypatch.context() as patch:
         patch.setattr(json_profile, "FAST_ENCODINGS", ())
+        patch.setattr(json_fast, "scanner_window", json_profile.Window)
         return outcome(raw, extension)
 
 
@@ -103,9 +105,11 @@ def test_a_fault_anywhere_gets_the_scanners_verdict(
         [(as_array(records, rng), ".json"), (as_lines(records, rng), ".ndjson")]
     )
     place = rng.randrange(len(raw))
-    broken = raw[:place] + rng.choice([b"x", b",", b"]", b"}", b"{", b'"', b"\\", b" "]) + raw[
-        place + 1 :
-    ]
+    broken = (
+        raw[:place]
+        + rng.choice([b"x", b",", b"]", b"}", b"{", b'"', b"\\", b" "])
+        + raw[place + 1 :]
+    )
     if broken[place - 1 : place + 2].decode("utf-8", "replace") != broken[
         place - 1 : place + 2
     ].decode("utf-8", "ignore"):
@@ -114,6 +118,33 @@ def test_a_fault_anywhere_gets_the_scanners_verdict(
     monkeypatch.setattr(json_fast, "PART_BYTES", rng.choice([1, 500]))
 
     assert outcome(broken, extension) == by_scanner(broken, extension, monkeypatch)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_member_arrays_are_read_in_runs_like_the_scanner(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # {"data": [...]}: the scanner walks the object and msgspec decodes runs of records.
+    rng = random.Random(seed)
+    records = document(seed)
+    raw = json.dumps({"meta": {"n": 1}, "data": records, "tail": records[:50]}).encode()
+    if seed % 2:
+        raw = raw[: len(raw) // 2] + b"]" + raw[len(raw) // 2 :]  # and with a fault
+    # Runs fit in the window (a window of READ_BYTES, or more while a value is cut).
+    monkeypatch.setattr(json_profile, "READ_BYTES", rng.choice([4096, 256 * 1024]))
+    monkeypatch.setattr(json_profile, "PART_CHARS", rng.choice([1, 300, 1000]))
+    runs: list[int] = []
+    decode_part = json_fast.decode_part
+
+    def counted(text: str) -> list[Any] | None:
+        values = decode_part(text)
+        runs.append(len(values or []))
+        return values
+
+    monkeypatch.setattr(json_fast, "decode_part", counted)
+
+    assert outcome(raw, ".json") == by_scanner(raw, ".json", monkeypatch)
+    assert sum(runs) > len(records) // 2  # most records came in runs
 
 
 def test_the_engine_is_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
