@@ -36,7 +36,8 @@ def test_quick_bench_run_measures_every_figure(tmp_path: Path) -> None:
         "image.time", "image.memory", "data.throughput.mixed", "data.throughput.numeric",
         "data.memory", "document.pdf", "document.pdf.pypdf", "package.function", "coldstart.image",
         "coldstart.document", "coldstart.data", "coldstart.api", "api.list.60", "api.list.120",
-        "hostile.peak", "hostile.outcomes",
+        "hostile.peak", "hostile.outcomes", "json.throughput.array", "json.throughput.lines",
+        "json.memory",
     } <= ids  # fmt: skip
     for figure in run["figures"]:
         assert figure["value"] is not None, figure
