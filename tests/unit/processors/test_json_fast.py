@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -238,3 +240,30 @@ def test_an_integer_over_the_digit_limit_is_said_plainly(extension: str, column:
         f"invalid JSON at line 1, column {column}: an integer of 5001 digits"
         " (integers of more than 4300 digits are not read)"
     )
+
+
+LAZY_PROBE = """
+import json, sys
+import fileproc.handlers.data as handler
+from fileproc.processors import data
+loaded = "msgspec" in sys.modules
+data.prepare(".csv")
+after_csv = "msgspec" in sys.modules
+data.prepare(".ndjson")
+print(json.dumps([loaded, after_csv, "msgspec" in sys.modules, callable(handler.handler)]))
+"""
+
+
+def test_only_a_json_file_imports_the_engine_once_per_container() -> None:
+    # The data function's cold start and its CSV files never import msgspec; its first
+    # JSON file imports it in the function's process, which every later child inherits.
+    result = subprocess.run(
+        [sys.executable, "-c", LAZY_PROBE],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [False, False, True, True]
