@@ -16,8 +16,9 @@ MAX_NAME_CHARS. Those limits keep the record within DynamoDB's 400 KB item.
 Invalid JSON raises InvalidJson with the line and column of the fault in the
 whole file. JSON is strict RFC 8259: NaN, Infinity and -Infinity (which
 Python's json accepts) are invalid; so is an array or object still open at the
-end of the file, however deep. A closed value nested deeper than Python's json
-can recurse (about 1,000 levels) is Unsupported.
+end of the file, however deep, and so is an integer of more than Python's
+4,300 digits (said as such, not in Python's words). A closed value nested
+deeper than Python's json can recurse (about 1,000 levels) is Unsupported.
 
 Engines: a UTF-8 file (the usual case) is read by json_fast with msgspec, a C
 decoder as strict as this module (it refuses what RFC 8259 refuses and reads
@@ -26,8 +27,10 @@ array elements; whatever msgspec refuses, and every other shape (a top-level
 object or scalar, UTF-16 or UTF-32 text), is read by the scanner below, which
 has the last word: it accepts what Python's json accepts within RFC 8259 (lone
 surrogates too: the record layer sanitises them) and says where a fault is.
-``engine`` in the metadata says which read the file: "msgspec", "scanner", or
-"msgspec+scanner" (msgspec read a part and handed the rest over).
+``engine`` in the metadata says which read the file: "msgspec" (json_fast's
+blocks), "scanner", or "msgspec+scanner" (json_fast read a part and handed the
+rest over). The scanner too decodes runs of array elements with msgspec
+(Window.decode_part, set by json_fast), falling back to one element at a time.
 
 Streaming: the text is decoded chunk by chunk into a window, and the top two
 levels are walked by hand: each element of a top-level array, or of an array
