@@ -3,7 +3,8 @@
 Sizes can be changed without editing code (e.g. on a smaller machine):
 BENCH_REPEATS, BENCH_PHOTO (WIDTHxHEIGHT), BENCH_CSV_MB, BENCH_BIG_CSV_MB
 (comma-separated, the last one is the headline size), BENCH_PDF_PAGES,
-BENCH_LIST_RECORDS (comma-separated), BENCH_E2E_FILES, BENCH_BURST_FILES.
+BENCH_LIST_RECORDS (comma-separated), BENCH_E2E_FILES, BENCH_BURST_FILES,
+BENCH_JSON_RECORDS.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Sizes:
     e2e_files: int
     import_repeats: int
     burst_files: int = 1000  # uploads sent at once by the burst figure
+    json_records: int = 400_000  # records of the JSON figures' array and JSON Lines (~67 MB)
 
 
 FULL = Sizes(
@@ -53,6 +55,7 @@ QUICK = Sizes(
     e2e_files=2,
     import_repeats=1,
     burst_files=20,
+    json_records=2_000,
 )
 
 
@@ -82,6 +85,8 @@ def sizes_from_env(base: Sizes, env: Mapping[str, str] | None = None) -> Sizes:
         sizes = replace(sizes, e2e_files=int(env["BENCH_E2E_FILES"]))
     if env.get("BENCH_BURST_FILES"):
         sizes = replace(sizes, burst_files=int(env["BENCH_BURST_FILES"]))
+    if env.get("BENCH_JSON_RECORDS"):
+        sizes = replace(sizes, json_records=int(env["BENCH_JSON_RECORDS"]))
     return sizes
 
 

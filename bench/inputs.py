@@ -6,11 +6,16 @@
   cells and quoted text with commas) or "numeric" (a sensor-like table of
   integers and floats only, the worst case for exact numeric statistics).
 - ``report_pdf``: a multi-page text PDF (pypdf writes it; Helvetica text).
+- ``write_json``: 400 k customer-like records (~67 MB) as one JSON array
+  ("array") or as JSON Lines ("lines"): integers, floats, strings, booleans,
+  nulls, a small array of tags and a nested address object per record, written
+  as ``json.dumps`` writes them.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import random
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
@@ -22,6 +27,8 @@ from PIL.ExifTags import IFD, Base
 SEED = 20241124
 MB = 1024 * 1024
 CSV_KINDS = ("mixed", "numeric")
+JSON_KINDS = ("array", "lines")
+JSON_RECORDS = 400_000
 
 _WORDS = [
     "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india",
@@ -153,3 +160,44 @@ def report_pdf(pages: int, lines_per_page: int = 45, seed: int = SEED) -> bytes:
         font_size=10,
         origin=(60, 750),
     )
+
+
+def json_records(count: int, seed: int = SEED) -> Iterator[dict[str, object]]:
+    """``count`` customer-like records: about 170 bytes each as ``json.dumps`` writes them."""
+    rng = random.Random(seed)
+    for index in range(count):
+        word = rng.choice(_WORDS)
+        yield {
+            "id": index,
+            "customer": f"{word.title()} {rng.choice(_WORDS).title()}",
+            "amount": rng.randint(100, 99_999) / 100,
+            "quantity": None if rng.random() < 0.05 else rng.randint(1, 500),
+            "active": rng.random() < 0.7,
+            "tags": rng.sample(_WORDS, rng.randint(0, 3)),
+            "address": {"city": rng.choice(_WORDS).title(), "country": rng.choice(_COUNTRIES)},
+        }
+
+
+def write_json(path: Path, kind: str, count: int = JSON_RECORDS, seed: int = SEED) -> Path:
+    """Write the records once as a JSON array or JSON Lines; a file already there is reused
+    (its name carries kind, count and seed: the same bytes)."""
+    if kind not in JSON_KINDS:
+        raise ValueError(f"JSON kind {kind!r} is not one of {JSON_KINDS}")
+    if path.exists():
+        return path
+    partial = path.with_suffix(".partial")
+    with partial.open("w", encoding="utf-8") as file:
+        if kind == "array":
+            file.write("[")
+            for index, record in enumerate(json_records(count, seed)):
+                file.write((",\n" if index else "\n") + json.dumps(record))
+            file.write("\n]\n")
+        else:
+            for record in json_records(count, seed):
+                file.write(json.dumps(record) + "\n")
+    partial.rename(path)
+    return path
+
+
+def json_path(directory: Path, kind: str, count: int = JSON_RECORDS, seed: int = SEED) -> Path:
+    return directory / f"records-{count}-{seed}.{'json' if kind == 'array' else 'jsonl'}"

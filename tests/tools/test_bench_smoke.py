@@ -41,6 +41,8 @@ def test_quick_bench_run_measures_every_figure(tmp_path: Path) -> None:
         "package.layer.common", "package.layer.data", "coldstart.first.csv",
         "coldstart.first.pdf", "coldstart.engine.duckdb",
         "parquet.fetched", "parquet.time",
+        "hostile.peak", "hostile.outcomes", "json.throughput.array", "json.throughput.lines",
+        "json.memory",
     } <= ids  # fmt: skip
     for figure in run["figures"]:
         assert figure["value"] is not None, figure

@@ -16,8 +16,21 @@ MAX_NAME_CHARS. Those limits keep the record within DynamoDB's 400 KB item.
 Invalid JSON raises InvalidJson with the line and column of the fault in the
 whole file. JSON is strict RFC 8259: NaN, Infinity and -Infinity (which
 Python's json accepts) are invalid; so is an array or object still open at the
-end of the file, however deep. A closed value nested deeper than Python's json
-can recurse (about 1,000 levels) is Unsupported.
+end of the file, however deep, and so is an integer of more than Python's
+4,300 digits (said as such, not in Python's words). A closed value nested
+deeper than Python's json can recurse (about 1,000 levels) is Unsupported.
+
+Engines: a UTF-8 file (the usual case) is read by json_fast with msgspec, a C
+decoder as strict as this module (it refuses what RFC 8259 refuses and reads
+integers of any length as integers), in blocks of whole lines or of whole
+array elements; whatever msgspec refuses, and every other shape (a top-level
+object or scalar, UTF-16 or UTF-32 text), is read by the scanner below, which
+has the last word: it accepts what Python's json accepts within RFC 8259 (lone
+surrogates too: the record layer sanitises them) and says where a fault is.
+``engine`` in the metadata says which read the file: "msgspec" (json_fast's
+blocks), "scanner", or "msgspec+scanner" (json_fast read a part and handed the
+rest over). The scanner too decodes runs of array elements with msgspec
+(Window.decode_part, set by json_fast), falling back to one element at a time.
 
 Streaming: the text is decoded chunk by chunk into a window, and the top two
 levels are walked by hand: each element of a top-level array, or of an array
@@ -86,6 +99,13 @@ _SEPARATOR = re.compile(r"[ \t\n\r]*,[ \t\n\r]*")
 # A separator and a key without escapes or control characters, up to its value.
 _PLAIN_MEMBER = re.compile(r'[ \t\n\r]*,[ \t\n\r]*"([^"\\\x00-\x1f]*)"[ \t\n\r]*:[ \t\n\r]*')
 _BRACKET = re.compile(r"[][{}]")
+# "}," or "]," then "{" or "[": a separator between two elements that are objects or arrays.
+_CONTAINER_SEPARATOR = re.compile(r"[}\]][ \t\n\r]*(,)[ \t\n\r]*([{\[])")
+# Runs of array elements for the window's part decoder: about this many characters
+# (msgspec is fastest on small lists: BENCHMARKS.md, "JSON engine"), and the
+# separators tried for one run before the elements are scanned one by one.
+PART_CHARS = 16 * 1024
+RETRIES = 8
 # The rest of a string after its opening quote (possessive: no backtracking state).
 _STRING_REST = re.compile(r'(?:[^"\\]++|\\.)*+"', re.DOTALL)
 _TYPE_NAMES: dict[type, str] = {
@@ -98,17 +118,27 @@ _TYPE_NAMES: dict[type, str] = {
     type(None): "null",
 }
 JSON_LINES_EXTENSIONS = (".jsonl", ".ndjson")
+# What json_fast reads (the UTF-8 BOM it skips itself); other encodings go to the scanner.
+FAST_ENCODINGS = ("utf-8", "utf-8-sig")
+# Python's message for an integer over its digit limit (sys.get_int_max_str_digits).
+_DIGIT_LIMIT = re.compile(r"Exceeds the limit \((\d+) digits\).*value has (\d+) digits")
 
 
 def process(stream: BinaryIO, *, extension: str) -> Extraction:
     head = read_head(stream, charset.SAMPLE_BYTES)
     sniff.check(head, extension)
     encoding = _encoding(head, extension)
-    window = Window(rejoined(head, stream), encoding)
-    if extension in JSON_LINES_EXTENSIONS:
-        metadata = {"format": "JSON Lines", "encoding": encoding, **walk_lines(window)}
+    lines = extension in JSON_LINES_EXTENSIONS
+    raw = rejoined(head, stream)
+    # Imported here: only a JSON file pays for msgspec's import.
+    from fileproc.processors import json_fast
+
+    if encoding in FAST_ENCODINGS:
+        profile = json_fast.profile(raw, lines=lines, bom=encoding == "utf-8-sig")
     else:
-        metadata = {"format": "JSON", "encoding": encoding, **walk_document(window)}
+        window = json_fast.scanner_window(raw, encoding)
+        profile = {**(walk_lines(window) if lines else walk_document(window)), "engine": "scanner"}
+    metadata = {"format": "JSON Lines" if lines else "JSON", "encoding": encoding, **profile}
     return Extraction(metadata=metadata)
 
 
@@ -135,16 +165,23 @@ class Window:
     read, and ``position()`` still gives lines and columns in the whole file.
     """
 
-    def __init__(self, raw: io.BufferedReader, encoding: str) -> None:
+    def __init__(
+        self, raw: io.BufferedReader, encoding: str, *, line: int = 1, column: int = 0
+    ) -> None:
+        """``line`` and ``column``: where the stream starts in the file (json_fast hands
+        the rest of a file over part way)."""
         self._raw = raw
         self._encoding = encoding
         self._decoder = codecs.getincrementaldecoder(encoding)()
         self.text = ""
         self.pos = 0
         self.eof = False
-        self._line = 1  # line of text[0]
-        self._column = 0  # characters before text[0] on that line
+        self._line = line  # line of text[0]
+        self._column = column  # characters before text[0] on that line
         self.depth = 0  # arrays and objects the walker is inside
+        # A C decoder for runs of array elements, None for a run it refuses (json_fast
+        # sets msgspec's); no decoder: one element at a time with json's scanner.
+        self.decode_part: Callable[[str], list[Any] | None] | None = None
 
     def more(self, at_least: int = 0) -> bool:
         """Append at least one chunk of text (``at_least`` bytes' worth); False at the end."""
@@ -234,7 +271,7 @@ class Window:
             except RecursionError:
                 self._too_deep()
             except ValueError as exc:  # e.g. NaN, or an integer of more than 4300 digits
-                self.fail(str(exc))
+                self.fail(value_error_message(exc))
             if end > len(self.text) - LOOKAHEAD_CHARS and not self.eof:
                 self._read_more_of_value()
                 continue
@@ -250,11 +287,7 @@ class Window:
         self.more(pending)
 
     def _too_large(self, what: str) -> NoReturn:
-        line, column = self.position(self.pos)
-        raise TooLarge(
-            f"a JSON {what} longer than {MAX_VALUE_CHARS} characters at line {line}, column"
-            f" {column}: values are decoded whole, and this bound keeps memory flat"
-        )
+        raise too_large(what, *self.position(self.pos))
 
     def _too_deep(self) -> NoReturn:
         """json's decoder recurses: a value nested deeper than it can go is scanned by
@@ -286,6 +319,24 @@ class Window:
         return self.text[start:end], start
 
 
+def too_large(what: str, line: int, column: int) -> TooLarge:
+    return TooLarge(
+        f"a JSON {what} longer than {MAX_VALUE_CHARS} characters at line {line}, column"
+        f" {column}: values are decoded whole, and this bound keeps memory flat"
+    )
+
+
+def value_error_message(exc: ValueError) -> str:
+    """What is wrong, in JSON's terms: Python's digit limit message names its internals."""
+    found = _DIGIT_LIMIT.search(str(exc))
+    if found:
+        return (
+            f"an integer of {found[2]} digits (integers of more than {found[1]} digits are"
+            " not read)"
+        )
+    return str(exc)
+
+
 @dataclass(slots=True)
 class _Field:
     present: int = 0
@@ -304,8 +355,10 @@ class Summary:
 
     def add(self, value: Any) -> None:
         self.records += 1
-        self.types[type(value)] += 1
-        if type(value) is dict:
+        # get and set: half the time of Counter's += (a method call per record).
+        types, kind = self.types, type(value)
+        types[kind] = types.get(kind, 0) + 1
+        if kind is dict:
             fields = self.fields
             for key, item in value.items():
                 # add_field, inlined for a known key: this runs for every key of every record.
@@ -315,6 +368,21 @@ class Summary:
                 else:
                     entry.present += 1
                     entry.types.add(type(item))
+
+    def add_many(self, values: list[Any]) -> None:
+        """add() each of ``values`` (a run that msgspec decoded), in fewer steps."""
+        self.records += len(values)
+        self.types.update(map(type, values))
+        fields = self.fields
+        for value in values:
+            if type(value) is dict:
+                for key, item in value.items():
+                    entry = fields.get(key)
+                    if entry is None:
+                        self.add_field(key, type(item))
+                    else:
+                        entry.present += 1
+                        entry.types.add(type(item))
 
     def add_field(self, key: str, kind: type) -> None:
         entry = self.fields.get(key)
@@ -366,9 +434,27 @@ def walk_document(window: Window) -> dict[str, Any]:
         result = _top_level_object(window)
     else:
         result = {"top_level": _TYPE_NAMES[type(window.value())]}
+    _end_of_document(window)
+    return result
+
+
+def _end_of_document(window: Window) -> None:
     if window.peek():
         window.fail("Extra data (JSON Lines need the .jsonl or .ndjson extension)")
-    return result
+
+
+def rest_of_array(window: Window, summary: Summary) -> dict[str, Any]:
+    """The rest of a top-level array whose first elements json_fast read into ``summary``:
+    the window starts after a separator, where an element must follow."""
+    window.depth = 1
+    while True:
+        summary.add(window.value())
+        _following_elements(window, summary)
+        if not _after_member(window, "]"):
+            break
+    window.depth = 0
+    _end_of_document(window)
+    return {"top_level": "array", **summary.describe_records()}
 
 
 def _array(window: Window, max_fields: int) -> Summary:
@@ -376,20 +462,24 @@ def _array(window: Window, max_fields: int) -> Summary:
     summary = Summary(max_fields)
     for _ in _entries(window, "]"):
         summary.add(window.value())
-        _following_elements(window, summary.add)
+        _following_elements(window, summary)
     return summary
 
 
-def _following_elements(window: Window, add: Callable[[Any], None]) -> None:
-    """The elements that follow in the window, decoded in a tight loop: a record per
-    C-level scan, instead of the generic steps (most of the time of an array of
+def _following_elements(window: Window, summary: Summary) -> None:
+    """The elements that follow in the window, decoded in a tight loop: runs of
+    elements in one call of the window's part decoder if it has one, then a record
+    per C-level scan, instead of the generic steps (most of the time of an array of
     small records). Stops before the first separator or element it cannot take
     whole, for the generic steps to handle (more text, errors)."""
+    if window.decode_part is not None:
+        _following_parts(window, window.decode_part, summary)
     text = window.text
     limit = len(text) if window.eof else len(text) - LOOKAHEAD_CHARS
     pos = window.pos
     separator = _SEPARATOR.match
     scan = _SCAN
+    add = summary.add
     while found := separator(text, pos):
         try:
             value, end = scan(text, found.end())
@@ -410,6 +500,47 @@ def _object(window: Window, max_fields: int) -> tuple[Summary, int]:
         summary.add_field(key, type(window.value()))
         members += 1 + _following_members(window, summary, whole=True)
     return summary, members
+
+
+def _following_parts(
+    window: Window, decode: Callable[[str], list[Any] | None], summary: Summary
+) -> None:
+    """Runs of about PART_CHARS of elements, each decoded as ``[`` + the run + ``]``, up
+    to a "," that may separate two elements (json_fast's module docstring says why a
+    wrong one cannot pass). Stops where no run decodes, for the loop that follows."""
+    text = window.text
+    pos = window.pos
+    while found := _SEPARATOR.match(text, pos):
+        start = found.end()
+        starter = text[start : start + 1]
+        cut = _part_end(text, start + PART_CHARS, starter)
+        values = None
+        for _ in range(RETRIES):
+            if cut < 0 or cut - start > MAX_VALUE_CHARS:
+                break
+            # An empty run ("[]") is ",,": refused too.
+            values = decode("[" + text[start:cut] + "]")
+            if values:
+                break
+            cut = _part_end(text, cut + 1, starter)
+        if not values:
+            break
+        summary.add_many(values)
+        pos = cut
+    window.pos = pos
+
+
+def _part_end(text: str, since: int, starter: str) -> int:
+    """The first "," from ``since`` that may end a run of elements whose first one
+    starts with ``starter``: followed by an object or array like it if it is one; -1
+    if none."""
+    if starter in ("{", "["):
+        while found := _CONTAINER_SEPARATOR.search(text, since):
+            if found[2] == starter:
+                return found.start(1)
+            since = found.start(2)
+        return -1
+    return text.find(",", since)
 
 
 def _following_members(window: Window, summary: Summary, *, whole: bool) -> int:
@@ -512,23 +643,38 @@ def walk_lines(window: Window) -> dict[str, Any]:
     blank_lines = 0
     while (line := window.line()) is not None:
         text, start = line
-        if not text or text.isspace():
+
+        def fail(message: str, index: int, start: int = start) -> NoReturn:
+            window.fail(message, start + index)
+
+        value = line_value(text, fail)
+        if value is BLANK:
             blank_lines += 1
-            continue
-        try:
-            value = _DECODER.decode(text)
-        except json.JSONDecodeError as exc:
-            window.fail(exc.msg, start + exc.pos)
-        except RecursionError:
-            first = _NOT_WHITESPACE.search(text)
-            depth, _ = _nesting(text, first.start() if first else 0, 0)
-            if not depth:
-                raise Unsupported("JSON nested too deeply to be read") from None
-            window.fail(_unclosed(depth, "line"), start + len(text))
-        except ValueError as exc:
-            window.fail(str(exc), start)
-        summary.add(value)
+        else:
+            summary.add(value)
     return {"top_level": "lines", **summary.describe_records(), "blank_lines": blank_lines}
+
+
+BLANK = object()  # line_value's answer for a blank line
+
+
+def line_value(text: str, fail: Callable[[str, int], NoReturn]) -> Any:
+    """The value of one JSON Lines line, or BLANK; ``fail(message, index)`` reports a
+    fault at ``text[index]`` (and raises)."""
+    if not text or text.isspace():
+        return BLANK
+    try:
+        return _DECODER.decode(text)
+    except json.JSONDecodeError as exc:
+        fail(exc.msg, exc.pos)
+    except RecursionError:
+        first = _NOT_WHITESPACE.search(text)
+        depth, _ = _nesting(text, first.start() if first else 0, 0)
+        if not depth:
+            raise Unsupported("JSON nested too deeply to be read") from None
+        fail(_unclosed(depth, "line"), len(text))
+    except ValueError as exc:
+        fail(value_error_message(exc), 0)
 
 
 def _nesting(text: str, pos: int, depth: int) -> tuple[int, int]:

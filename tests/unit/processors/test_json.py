@@ -52,6 +52,7 @@ def test_array_of_objects_has_records_and_the_union_of_keys() -> None:
             {"name": "address", "types": ["object"], "present": 1},
         ],
         "fields_truncated": False,
+        "engine": "msgspec",
     }
 
 
@@ -102,6 +103,7 @@ def test_top_level_object() -> None:
             },
         ],
         "member_profiles_truncated": False,
+        "engine": "scanner",
     }
 
 
