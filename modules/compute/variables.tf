@@ -85,7 +85,7 @@ variable "layer_zip_paths" {
 
 variable "functions" {
   description = <<-EOT
-    Settings per function. memory_mb: 128..10240; timeout_seconds: 1..900 (api: at most 29,
+    Settings per function. memory_mb: 128..10240 (data: at least 256); timeout_seconds: 1..900 (api: at most 29,
     API Gateway's integration limit); reserved_concurrency: null (unreserved) or at least 1.
     Processors also: batch_size 1..10000 (more than 10 needs a batching window of 1 s or more),
     batching_window_seconds 0..300, max_concurrency 2..1000 (concurrent batches the queue
@@ -142,6 +142,14 @@ variable "functions" {
       for f in values(var.functions) : f.timeout_seconds >= 1 && f.timeout_seconds <= 900 && floor(f.timeout_seconds) == f.timeout_seconds
     ])
     error_message = "functions.<role>.timeout_seconds must be a whole number from 1 to 900 (15 minutes, Lambda's limit); got ${jsonencode({ for role, f in var.functions : role => f.timeout_seconds })}."
+  }
+
+  # DuckDB (Parquet footers, CSV) maps about 70 MB when it starts, in the file's child
+  # process, which gets the function's memory less what the function holds and a
+  # reserve: under 256 MB a valid Parquet file would end OutOfMemory.
+  validation {
+    condition     = var.functions.data.memory_mb >= 256
+    error_message = "functions.data.memory_mb must be at least 256: the data engine (DuckDB) needs about 70 MB of its own beside the function's ~80 MB, and a smaller data function would fail valid Parquet and CSV files with OutOfMemory; got ${var.functions.data.memory_mb}."
   }
 
   validation {

@@ -170,6 +170,7 @@ BAD_DEV = Scenario(
         "lambda_architecture": "aarch64",
         "functions": {
             "image": {"memory_mb": 64, "reserved_concurrency": 5, "max_concurrency": 10},
+            "data": {"memory_mb": 192},
             "api": {"timeout_seconds": 60},
         },
     },
@@ -228,6 +229,12 @@ def test_memory_size_out_of_range_fails(bad_dev: str, bad_dev_high: str) -> None
     message = "memory_mb must be a whole number of MB from 128 to 10240"
     assert message in bad_dev  # image: 64
     assert message in bad_dev_high  # api: 10241
+
+
+def test_data_function_below_its_engine_memory_fails(bad_dev: str, bad_dev_high: str) -> None:
+    # 192 MB is within Lambda's range but leaves DuckDB's child no room.
+    assert "functions.data.memory_mb must be at least 256" in bad_dev
+    assert "functions.data.memory_mb must be at least 256" not in bad_dev_high
 
 
 def test_api_timeout_above_api_gateway_limit_fails(bad_dev: str, bad_dev_high: str) -> None:

@@ -41,7 +41,7 @@ def test_quick_bench_run_measures_every_figure(tmp_path: Path) -> None:
         "package.layer.common", "package.layer.data", "coldstart.first.csv",
         "coldstart.first.pdf", "coldstart.engine.duckdb",
         "parquet.fetched", "parquet.time",
-        "hostile.peak", "hostile.outcomes", "json.throughput.array", "json.throughput.lines",
+        "json.throughput.array", "json.throughput.lines",
         "json.memory",
     } <= ids  # fmt: skip
     for figure in run["figures"]:
