@@ -14,7 +14,7 @@ JSON_EXTENSIONS = (".json", *json_profile.JSON_LINES_EXTENSIONS)
 
 def process(stream: BinaryIO, *, size: int, extension: str, settings: Settings) -> Extraction:
     if extension == ".csv":
-        return csv_profile.process(stream)
+        return csv_profile.process(stream, size=size)
     if extension in JSON_EXTENSIONS:
         return json_profile.process(stream, extension=extension)
     raise Unsupported(f"the data processor does not handle {extension or 'no extension'}")
