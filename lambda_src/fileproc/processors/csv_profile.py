@@ -108,7 +108,8 @@ def process(stream: BinaryIO, *, size: int | None = None, engine: bool = True) -
                 return Extraction(metadata=metadata)
             except csv_engine.NotExact as exc:
                 reason = str(exc)
-            metadata.update(_scanned(file.file, encoding, delimiter, quotechar))
+            with open(file.name, "rb") as again:
+                metadata.update(_scanned(again, encoding, delimiter, quotechar))
             metadata["engine_fallback"] = reason[:MAX_REASON_CHARS]
             return Extraction(metadata=metadata)
     metadata.update(_scanned(rejoined(head, stream), encoding, delimiter, quotechar))
