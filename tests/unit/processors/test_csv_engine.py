@@ -138,6 +138,23 @@ def test_what_duckdb_reads_as_the_scanner_does_stays_on_duckdb(name: str, text: 
     assert metadata["engine"] == "duckdb", (name, metadata.get("engine_fallback"))
 
 
+@pytest.mark.parametrize(
+    ("name", "text", "kind"),
+    [
+        ("integers widening to floats", "a,b\n1,1\n2.5,1\n", "float"),
+        ("non-canonical integers", "a,b\n+2,1\n007,1\n 8,1\n1_000,1\n", "integer"),
+        ("exponents", "a,b\n1,1\n2e3,1\n", "float"),
+    ],
+)
+def test_integer_columns_the_quick_pass_cannot_decide_get_a_thorough_one(
+    name: str, text: str, kind: str
+) -> None:
+    metadata = assert_same(padded(text))
+
+    assert metadata["engine"] == "duckdb", (name, metadata.get("engine_fallback"))
+    assert metadata["column_profiles"][0]["type"] == kind
+
+
 @pytest.mark.parametrize("encoding", ["cp1252", "shift_jis", "utf-16"])
 def test_other_encodings_are_left_to_the_scanner(encoding: str) -> None:
     text = "name;city\nJosé;Zürich\n" if encoding != "shift_jis" else "名前,都市\n山田,東京\n"
