@@ -110,6 +110,7 @@ class ByteCheck:
     quoted_newlines: int = 0
     delimiters_outside: int = 0
     stray_quote: bool = False
+    plus_minus: bool = False  # "+-" somewhere: DuckDB's reader takes "+-1" as -1.0
     _inside: bool = False  # inside a quoted field at the end of the last chunk
     _before: bytes = b""  # the last byte of the previous chunk
     _closed_at_end: bool = False  # the previous chunk ended with a closing quote
@@ -127,6 +128,10 @@ class ByteCheck:
         if self._before == b"\r" and chunk.startswith(b"\n"):
             self.crlfs += 1
         self.newlines += chunk.count(b"\n")
+        if not self.plus_minus and b"+" in chunk:
+            self.plus_minus = b"+-" in chunk or (self._before == b"+" and chunk[:1] == b"-")
+        elif self._before == b"+" and chunk[:1] == b"-":
+            self.plus_minus = True
         if self._closed_at_end:
             self._closed_at_end = False
             if chunk[:1] not in (self.delimiter, b"\n", b"\r", self.quote):
@@ -335,11 +340,18 @@ def _run(
     import duckdb
 
     query, layout = _query(
-        path, head_info, delimiter=delimiter, quotechar=quotechar, thorough=thorough
+        path,
+        head_info,
+        delimiter=delimiter,
+        quotechar=quotechar,
+        thorough=thorough,
+        typed_floats=not check.plus_minus,
     )
     try:
         row = connection.execute(query).fetchone()
     except duckdb.Error as exc:
+        if not thorough and isinstance(exc, duckdb.ConversionException):
+            raise _Thorough from None  # a float column's value DuckDB's reader refused
         raise NotExact(f"DuckDB: {str(exc).splitlines()[0][:200]}") from None
     assert row is not None
     return _result(row, layout, head_info, check)
@@ -364,15 +376,36 @@ def _sql_string(value: str) -> str:
 
 
 def _query(
-    path: str, head_info: Head, *, delimiter: str, quotechar: str, thorough: bool
+    path: str,
+    head_info: Head,
+    *,
+    delimiter: str,
+    quotechar: str,
+    thorough: bool,
+    typed_floats: bool = False,
 ) -> tuple[str, _Layout]:
     """One aggregate row over a projection that computes each value's checks once.
 
     ``thorough``: integer columns checked value by value as Python's ``int``/``float``
     read them (non-canonical integers, integers widening to floats), where the quick
     pass found values that do not print back as themselves.
+
+    ``typed_floats``: float columns parsed by DuckDB's reader as DOUBLE, not as text
+    then cast (about half the cost of such a column): its parser differs from
+    Python's ``float`` only by taking "+-1" (fuzzed: tests/unit/processors/
+    test_csv_engine.py), which the caller rules out with ByteCheck.plus_minus, and
+    "inf"/"nan", which ``isfinite`` catches; a value it refuses is a conversion
+    error, and the thorough pass reads the column as text.
     """
-    columns = ", ".join(f"'c{index}': 'VARCHAR'" for index in range(head_info.width))
+    typed = {
+        index
+        for index, kind in enumerate(head_info.kinds)
+        if kind == "float" and typed_floats and not thorough
+    }
+    columns = ", ".join(
+        f"'c{index}': '{'DOUBLE' if index in typed else 'VARCHAR'}'"
+        for index in range(head_info.width)
+    )
     source = (
         f"read_csv({_sql_string(path)}, columns = {{{columns}}}, header = false, "
         f"skip = {1 if head_info.header else 0}, delim = {_sql_string(delimiter)}, "
@@ -405,6 +438,17 @@ def _query(
             if EXTRAS:
                 where["quantiles"] = layout.add(
                     expressions, f"reservoir_quantile(i{index}, [{quantiles}])"
+                )
+        elif index in typed:
+            projected.append(f"c{index} AS d{index}")
+            projected.append(f"isfinite(d{index}) AS f{index}")
+            where["float_ok"] = layout.add(expressions, f"count_if(f{index})")
+            where["dmin"] = layout.add(expressions, f"min(d{index})")
+            where["dmax"] = layout.add(expressions, f"max(d{index})")
+            where["dsum"] = layout.add(expressions, f"sum(d{index})")
+            if EXTRAS:
+                where["quantiles"] = layout.add(
+                    expressions, f"reservoir_quantile(d{index}, [{quantiles}])"
                 )
         elif kind in ("integer", "float"):
             # A float as Python's float() reads it: DuckDB also takes "+-1" (found by

@@ -11,6 +11,7 @@ processor falls back to the scanner, and says why.
 from __future__ import annotations
 
 import codecs
+import math
 import random
 from typing import Any
 
@@ -232,3 +233,70 @@ def test_byte_check_follows_quotes_across_chunks() -> None:
         ), cut
     assert (whole.delimiters_outside, whole.quoted_newlines, whole.refusal()) == (3, 1, None)
     assert codecs.BOM_UTF8  # (imported for the BOM cases above)
+
+
+def test_duckdb_is_imported_by_a_large_csv_only() -> None:
+    """No handler imports DuckDB at cold start, nor does a small CSV (the scanner's)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "import fileproc.handlers.api, fileproc.handlers.data\n"
+        "import fileproc.handlers.document, fileproc.handlers.image\n"
+        "from fileproc.processors import csv_profile\n"
+        "import io\n"
+        "data = b'a,b\\n1,2\\n' * 1000\n"
+        "m = csv_profile.process(io.BytesIO(data), size=len(data)).metadata\n"
+        "assert m['engine'] == 'scanner', m\n"
+        "print('duckdb' in sys.modules)\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert completed.stdout.strip().splitlines()[-1] == "False"
+
+
+def _float_or_none(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def test_duckdbs_float_parsers_differ_from_pythons_only_by_plus_minus(tmp_path: Any) -> None:
+    """What csv_engine relies on, fuzzed: a finite float that DuckDB's CSV reader or its
+    cast takes is Python's float of the same text, unless the text holds "+-"."""
+    import duckdb
+
+    rng = random.Random(7)
+    alphabet = "0123456789+-._eE infINFaAnNxXbB\t"
+    drawn = {"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 6))) for _ in range(20_000)}
+    # Blank texts raise even with ignore_errors (so, in the engine, a thorough pass).
+    texts = sorted(text for text in drawn if text.strip())
+    path = tmp_path / "floats.csv"
+    # (A first line that parses: ignore_errors does not skip a bad first line.)
+    lines = [f'{index},"{text}"\n' for index, text in enumerate(texts)]
+    path.write_text("-1,1\n" + "".join(lines))
+    connection = duckdb.connect(config={"threads": 1})
+    read = connection.execute(
+        f"SELECT i, d FROM read_csv('{path}', columns = {{'i': 'BIGINT', 'd': 'DOUBLE'}}, "  # noqa: S608
+        "header = false, auto_detect = false, ignore_errors = true, delim = ',', "
+        "quote = '\"', escape = '\"')"
+    ).fetchall()
+    cast = connection.execute(
+        # (d selected too: alone, DuckDB pushes the cast into the reader, which raises.)
+        f"SELECT i, TRY_CAST(d AS DOUBLE), d FROM read_csv('{path}', "  # noqa: S608
+        "columns = {'i': 'BIGINT', 'd': 'VARCHAR'}, header = false, auto_detect = false, "
+        "delim = ',', quote = '\"', escape = '\"')"
+    ).fetchall()
+    taken = 0
+    for index, value, *_ in [*read, *cast]:
+        if index < 0 or value is None or not math.isfinite(value):
+            continue
+        taken += 1
+        text = texts[index]
+        assert "+-" in text or _float_or_none(text) == value, (text, value)
+    assert taken > 1_000  # the fuzzing found many floats, not only refusals
