@@ -234,7 +234,9 @@ def head(text: str, *, delimiter: str, quotechar: str, complete: bool) -> Head:
 
     if not complete:
         cut = text.rfind("\n")
-        text = text[: cut + 1] if cut >= 0 else ""
+        if cut < 0:
+            raise NotExact("no line break in the first records")
+        text = text[: cut + 1]
     if not text or text[0] in "\r\n":
         raise NotExact("blank lines before the header")
     first_line = text.split("\n", 1)[0]
