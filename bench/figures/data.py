@@ -263,7 +263,8 @@ def _engines(ctx: Context) -> Figure:
         for name in engines:
             imports[name].append(run_worker("bench.figures.data:measure_import", {"name": name}))
     import_ms = {name: round(statistics.median(values) * 1000) for name, values in imports.items()}
-    sizes = {name: _wheel_mb(ctx, name) for name in ENGINE_WHEELS}
+    # (Not in the quick run: it downloads about 100 MB of wheels the first time.)
+    sizes = {name: None if ctx.quick else _wheel_mb(ctx, name) for name in ENGINE_WHEELS}
     messy = inputs.messy_csvs(ctx.work_dir / "messy-csv")
     agreement = run_worker(
         "bench.figures.data:measure_messy",
