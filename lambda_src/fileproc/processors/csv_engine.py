@@ -2,43 +2,49 @@
 
 csv_scan and csv_profile define what a profile says (csv.reader's records,
 Python's ``int``/``float``/``datetime.fromisoformat`` for the types); DuckDB
-reads and aggregates the same table 3-5x faster in CPU time (BENCHMARKS.md, "CSV
-engine"), but its reader and casts are more lenient: it drops a trailing
-delimiter, trims spaces around quoted fields, skips blank lines, casts "1.5" to
-the integer 2 and "+-1" to the float -1. So this module uses DuckDB only where
-it can prove the answer is the scanner's, and says ``NotExact`` otherwise; the
-caller then profiles the same spooled bytes with the scanner. A profile is never
-wrong, only sometimes slower.
+reads and aggregates the same table in C (BENCHMARKS.md, "CSV engine"), but its
+reader and casts are more lenient: it drops a trailing delimiter, trims spaces
+around quoted fields, skips blank lines, casts "1.5" to the integer 2, "+-1" to
+the float -1 and takes "2024-1-1" as a date. So this module uses DuckDB only
+where it can prove the answer is the scanner's, and says ``NotExact``
+otherwise; the caller then profiles the same spooled bytes with the scanner. A
+profile is never wrong, only sometimes slower.
 
-What proves it, at almost no cost:
+What proves it:
 - while the object is spooled to a file (DuckDB reads files; the scanner must be
-  able to read the bytes again), ``ByteCheck`` counts with C-level ``bytes``
-  methods: NUL bytes, lone CRs and mixed line endings, blank lines that are not
-  at the end, spaces beside a quote character, and the delimiters outside quoted
-  fields. Any of the first four: not exact. The last must equal (columns - 1) x
-  records: a row with a field more or less (which DuckDB could fold silently)
-  breaks the count.
+  able to read the bytes again, and the S3 body reads once), ``ByteCheck``
+  counts with C-level ``bytes`` methods: NUL bytes, lone CRs and mixed line
+  endings, quote characters that do not open or close a field, "+-", line
+  breaks (inside quotes and out) and the delimiters outside quoted fields. The
+  delimiters must be (columns - 1) x records, so a record with a field more or
+  less, which DuckDB can fold silently, is caught; the line breaks give the
+  blank lines DuckDB skips.
 - the head of the text is profiled by the scanner itself (exact): header,
   column names, width, and each column's type over the first records. A
-  column's type only widens, so the whole file needs checking only against that
-  candidate: DuckDB reads every column as text and counts, per column, the
-  values that are canonically of the candidate type (an integer that prints
-  back as itself, a finite float without DuckDB's "+-" leniency, an ISO date or
-  date-time that formats back as itself, true/false in any case). All values
-  pass: the type is exact; some fail: not exact, unless an integer column's
-  failures are all floats (it widens to float, as the scanner does).
+  column's type only widens, so the rest of the file needs checking only
+  against that candidate, value by value in DuckDB: an integer that prints back
+  as itself, a finite float as DuckDB's reader parses it (fuzzed against
+  Python's ``float``: only "+-" differs), an ISO date or date-time that formats
+  back as itself, true/false in any case. All values pass: the type is exact.
+  An integer column that does not print back gets a thorough pass (text read as
+  Python's ``int`` and ``float`` would: "+1" and "007" are integers, "2.5"
+  widens the column to float); anything else: not exact.
 - DuckDB's reader runs strict (a ragged row or bad quoting is an error), with a
   line size bound of csv's field size limit (so no field or record over the
   scanner's bounds is ever taken), UTF-8 only; any error: not exact.
 
 Added because the engine makes them cheap: ``distinct_approx`` (HyperLogLog),
-numeric ``quantiles`` (p25, p50, p75), ``top_values`` of text columns (the most
-frequent few, cut to TOP_VALUE_CHARS).
+numeric ``quantiles`` (p25, p50, p75 of a reservoir sample), ``top_values`` of
+the other columns (the most frequent few, each cut to TOP_VALUE_CHARS: at most
+200 columns x 3 x 64 characters, well inside a DynamoDB item with the rest).
 
 Memory: DuckDB's own ``memory_limit`` (MEMORY_LIMIT_MB, below the isolation
-child's RLIMIT_DATA), no temporary directory (an aggregate-only query never
-spills), threads from the function's vCPUs. DuckDB is imported here only, when
-a file takes this path.
+child's RLIMIT_DATA; when the child's limit is lower still, DuckDB's allocation
+fails and the scanner takes the file), 4 MB read buffers, no temporary
+directory (an aggregate-only query never spills), threads from the function's
+vCPUs. DuckDB is imported here only, in the isolation's child, when a file
+takes this path: never by a handler at import (connect() starts threads, which
+a process that forks must not have).
 """
 
 from __future__ import annotations

@@ -11,7 +11,11 @@ with nothing between the delimiters) and, for numbers, ``min`` ``max``
 ``examples`` of ``{row, fields}``) and ``malformed_rows`` (records the parser
 rejects, e.g. text after a closing quote: ``count`` and ``examples`` of
 ``{line, error}``). Ragged and malformed records are reported, not fatal; the
-column profiles cover the well-formed records.
+column profiles cover the well-formed records. ``engine`` says what produced
+the profile: "duckdb" (csv_engine: a large UTF-8 file whose profile DuckDB can
+prove is this module's, with ``distinct_approx``, ``quantiles`` and
+``top_values`` added to the columns) or "scanner" (this module;
+``engine_fallback`` says why DuckDB was not used when it was tried).
 
 Speed and memory: csv_scan reads the text in blocks of whole lines and leaves
 the lines without a quote character to ``str.split`` (csv.reader parses the
