@@ -104,6 +104,7 @@ def process(stream: BinaryIO, *, size: int | None = None, engine: bool = True) -
         and known is not None
         and known >= csv_engine.ENGINE_MIN_BYTES
         and csv_engine.spool_fits(known)
+        and csv_engine.memory_allows()
     ):
         check = csv_engine.ByteCheck(delimiter.encode(), quotechar.encode())
         with csv_engine.spooled(head, stream, check) as file:

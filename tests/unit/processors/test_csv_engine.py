@@ -300,3 +300,27 @@ def test_duckdbs_float_parsers_differ_from_pythons_only_by_plus_minus(tmp_path: 
         text = texts[index]
         assert "+-" in text or _float_or_none(text) == value, (text, value)
     assert taken > 1_000  # the fuzzing found many floats, not only refusals
+
+
+def test_the_engine_is_not_tried_without_the_address_space_it_needs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import resource
+
+    data = padded("a,b\n1,2\n")
+    limit = {"soft": resource.RLIM_INFINITY}
+    monkeypatch.setattr(resource, "getrlimit", lambda _: (limit["soft"], resource.RLIM_INFINITY))
+    assert csv_engine.memory_allows()
+    assert both(data)[0]["engine"] == "duckdb"
+
+    limit["soft"] = _mapped_bytes() + csv_engine.ENGINE_ADDRESS_BYTES // 2
+    assert not csv_engine.memory_allows()
+    engine, scanner = both(data)
+    assert engine["engine"] == "scanner"
+    assert "engine_fallback" not in engine  # not tried
+    assert comparable(engine) == comparable(scanner)
+
+
+def _mapped_bytes() -> int:
+    with open("/proc/self/status", "rb") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith(b"VmData:"))
