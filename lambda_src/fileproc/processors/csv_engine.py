@@ -80,6 +80,10 @@ BUFFER_BYTES = 4 * MiB
 # 200 MB mixed table: works with 137 MB left, fails its allocations with 105. Below
 # this the engine is not tried (it would fail after the spool) and the scanner runs.
 ENGINE_ADDRESS_BYTES = 160 * MiB
+# The head the scanner profiles first: more than csv_profile.HEADER_SAMPLE_CHARS
+# characters (UTF-8 has at most 4 bytes a character), so that it holds every record the
+# scanner decides the header on.
+HEAD_BYTES = 1024 * 1024
 # Columns DuckDB is given (it must be told every column to read strictly).
 MAX_ENGINE_COLUMNS = 2048
 # Lambda gives a function one vCPU per 1,769 MB of memory.

@@ -109,7 +109,7 @@ def process(stream: BinaryIO, *, size: int | None = None, engine: bool = True) -
         check = csv_engine.ByteCheck(delimiter.encode(), quotechar.encode())
         with csv_engine.spooled(head, stream, check) as file:
             try:
-                metadata.update(_through_engine(file.name, head, check, delimiter, quotechar))
+                metadata.update(_through_engine(file.name, check, delimiter, quotechar))
                 return Extraction(metadata=metadata)
             except csv_engine.NotExact as exc:
                 reason = str(exc)
@@ -122,13 +122,17 @@ def process(stream: BinaryIO, *, size: int | None = None, engine: bool = True) -
 
 
 def _through_engine(
-    path: str, head: bytes, check: csv_engine.ByteCheck, delimiter: str, quotechar: str
+    path: str, check: csv_engine.ByteCheck, delimiter: str, quotechar: str
 ) -> dict[str, Any]:
     refusal = check.refusal()
     if refusal:
         raise csv_engine.NotExact(refusal)
-    complete = check.size == len(head)
-    text = head.decode("utf-8-sig", errors="replace")
+    # The records the scanner decides the header on (HEADER_SAMPLE_ROWS, or fewer
+    # once they reach HEADER_SAMPLE_CHARS) must all be in the head it profiles.
+    with open(path, "rb") as spooled:
+        first = spooled.read(csv_engine.HEAD_BYTES)
+    complete = check.size == len(first)
+    text = first.decode("utf-8-sig", errors="replace")
     with _cycle_collector_paused():
         head_info = csv_engine.head(
             text, delimiter=delimiter, quotechar=quotechar, complete=complete

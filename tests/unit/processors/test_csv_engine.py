@@ -75,11 +75,13 @@ def test_a_clean_table_goes_through_duckdb_with_the_scanners_answer() -> None:
 
 
 def padded(text: str) -> bytes:
-    """``text``'s header, 70 KB of clean records, then the rest of ``text``: the head the
-    scanner profiles first is clean, so DuckDB and the byte checks must find the rest."""
+    """``text``'s header, 1.2 MB of clean records, then the rest of ``text``: the head the
+    scanner profiles first (csv_engine.HEAD_BYTES) is clean, so DuckDB and the byte checks
+    must find the rest."""
     header, _, body = text.partition("\n")
     width = header.count(",") + 1
-    clean = "".join(",".join(["1"] * width) + "\n" for _ in range(70_000 // (2 * width)))
+    rows = (csv_engine.HEAD_BYTES + 200_000) // (2 * width)
+    clean = (",".join(["1"] * width) + "\n") * rows
     ending = "\r\n" if "\r\n" in text else "\n"
     return (header + ending + clean.replace("\n", ending) + body).encode()
 
@@ -104,7 +106,7 @@ def padded(text: str) -> bytes:
         ("field over the limit", padded("a,b\n1," + "x" * 140_000 + "\n2,3\n"), "DuckDB"),
         ("blank lines first", b"\n\na,b\n1,2\n", "blank lines before"),
         ("multi-line header", b'a,"b\nc"\n1,2\n', "first record"),
-        ("one column with blanks", b"a\n" + b"1\n" * 40_000 + b"\n2\n", "one-column"),
+        ("one column with blanks", b"a\n" + b"1\n" * 600_000 + b"\n2\n", "one-column"),
         ("ragged in the head", b"a,b,c\n1,2,3\n4,5\n", "first records"),
     ],
 )
@@ -324,3 +326,23 @@ def test_the_engine_is_not_tried_without_the_address_space_it_needs(
 def _mapped_bytes() -> int:
     with open("/proc/self/status", "rb") as status:
         return next(int(line.split()[1]) * 1024 for line in status if line.startswith(b"VmData:"))
+
+
+def test_the_header_is_decided_on_the_records_the_scanner_decides_it_on() -> None:
+    """Rows of 2 KB: the scanner's 50 header-sample records reach past 64 KB, and a
+    header name recurring in record 40 makes the table headerless, for both paths."""
+    rng = random.Random(3)
+    names = [f"name{i}" for i in range(10)]
+    rows = [",".join(names)]
+    for number in range(1, 120):
+        cells = ["".join(rng.choice("abcdefgh") for _ in range(200)) for _ in names]
+        if number == 40:
+            cells[0] = "name0"
+        rows.append(",".join(cells))
+    data = ("\n".join(rows) + "\n").encode()
+    assert len(data.split(b"\n", 40)[-1]) < len(data) - 64 * 1024  # record 40 is past 64 KB
+
+    metadata = assert_same(data)
+
+    assert metadata["engine"] == "duckdb"
+    assert metadata["header"] is False
