@@ -10,7 +10,6 @@ processor falls back to the scanner, and says why.
 
 from __future__ import annotations
 
-import codecs
 import math
 import random
 from typing import Any
@@ -234,7 +233,6 @@ def test_byte_check_follows_quotes_across_chunks() -> None:
             whole.stray_quote,
         ), cut
     assert (whole.delimiters_outside, whole.quoted_newlines, whole.refusal()) == (3, 1, None)
-    assert codecs.BOM_UTF8  # (imported for the BOM cases above)
 
 
 def test_duckdb_is_imported_by_a_large_csv_only() -> None:
