@@ -201,3 +201,42 @@ def write_json(path: Path, kind: str, count: int = JSON_RECORDS, seed: int = SEE
 
 def json_path(directory: Path, kind: str, count: int = JSON_RECORDS, seed: int = SEED) -> Path:
     return directory / f"records-{count}-{seed}.{'json' if kind == 'array' else 'jsonl'}"
+
+
+def messy_csvs(directory: Path) -> list[Path]:
+    """CSVs as people's tools write them, each with a clean 2,000-row start so that a
+    reader's sniffer settles first: ragged rows, an unterminated quote, mixed and
+    CR-only line endings, a BOM, NULs, cp1252, Shift-JIS and UTF-16 text."""
+    rng = random.Random(SEED)
+    header = "id,name,amount,day\n"
+    clean = "".join(
+        f"{i},{rng.choice(_WORDS)},{rng.randint(100, 99_999) / 100:.2f},2024-05-{1 + i % 28:02d}\n"
+        for i in range(2_000)
+    )
+    tails = {
+        "ragged": "2001,short\n2002,long,1.00,2024-05-01,extra\n2003,ok,2.00,2024-05-02\n",
+        "unterminated-quote": '2001,"open,1.00,2024-05-01\n2002,after,2.00,2024-05-02\n',
+        "trailing-delimiter": "2001,x,1.00,2024-05-01,\n2002,y,2.00,2024-05-02\n",
+        "blank-lines": "\n2001,x,1.00,2024-05-01\n\n\n2002,y,2.00,2024-05-02\n",
+        "nul": "2001,x\x00y,1.00,2024-05-01\n2002,y,2.00,2024-05-02\n",
+    }
+    files: dict[str, bytes] = {
+        name: (header + clean + tail).encode() for name, tail in tails.items()
+    }
+    body = header + clean
+    files["mixed-endings"] = (body.replace("\n", "\r\n") + "2001,x,1.00,2024-05-01\n").encode()
+    files["cr-only"] = body.replace("\n", "\r").encode()
+    files["bom"] = b"\xef\xbb\xbf" + body.encode()
+    accents = header + clean.replace("alpha", "Zürich").replace("bravo", "Café")
+    files["cp1252"] = accents.encode("cp1252")
+    files["utf-16"] = accents.encode("utf-16")
+    files["shift-jis"] = (header + clean.replace("alpha", "東京").replace("bravo", "大阪")).encode(
+        "shift_jis"
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, data in files.items():
+        path = directory / f"messy-{name}.csv"
+        path.write_bytes(data)
+        paths.append(path)
+    return paths

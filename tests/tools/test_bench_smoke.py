@@ -34,7 +34,8 @@ def test_quick_bench_run_measures_every_figure(tmp_path: Path) -> None:
     ids = {figure["id"] for figure in run["figures"]}
     assert {
         "image.time", "image.memory", "data.throughput.mixed", "data.throughput.numeric",
-        "data.memory", "document.pdf", "document.pdf.pypdf", "package.function", "coldstart.image",
+        "data.memory", "data.peers.mixed", "data.peers.numeric", "data.engines",
+        "document.pdf", "document.pdf.pypdf", "package.function", "coldstart.image",
         "coldstart.document", "coldstart.data", "coldstart.api", "api.list.60", "api.list.120",
         "api.list.write_ceiling",
         "hostile.peak", "hostile.outcomes", "package.unzipped.image", "package.unzipped.data",

@@ -11,7 +11,11 @@ with nothing between the delimiters) and, for numbers, ``min`` ``max``
 ``examples`` of ``{row, fields}``) and ``malformed_rows`` (records the parser
 rejects, e.g. text after a closing quote: ``count`` and ``examples`` of
 ``{line, error}``). Ragged and malformed records are reported, not fatal; the
-column profiles cover the well-formed records.
+column profiles cover the well-formed records. ``engine`` says what produced
+the profile: "duckdb" (csv_engine: a large UTF-8 file whose profile DuckDB can
+prove is this module's, with ``distinct_approx``, ``quantiles`` and
+``top_values`` added to the columns) or "scanner" (this module;
+``engine_fallback`` says why DuckDB was not used when it was tried).
 
 Speed and memory: csv_scan reads the text in blocks of whole lines and leaves
 the lines without a quote character to ``str.split`` (csv.reader parses the
@@ -48,7 +52,7 @@ from enum import StrEnum
 from typing import Any, BinaryIO, TextIO
 
 from fileproc.errors import ContentMismatch
-from fileproc.processors import charset, sniff
+from fileproc.processors import charset, csv_engine, sniff
 from fileproc.processors.base import MAX_NAME_CHARS, Extraction
 from fileproc.processors.csv_scan import Piece, PlainLines, Record, Scanner
 from fileproc.processors.streams import read_head, rejoined
@@ -62,6 +66,7 @@ HEADER_SAMPLE_ROWS = 50
 HEADER_SAMPLE_CHARS = 256 * 1024
 MAX_PROFILED_COLUMNS = 200
 MAX_EXAMPLES = 10
+MAX_REASON_CHARS = 200
 _BOOLEANS = frozenset({"true", "false"})
 
 
@@ -73,7 +78,11 @@ class Kind(StrEnum):
     STRING = "string"
 
 
-def process(stream: BinaryIO) -> Extraction:
+def process(stream: BinaryIO, *, size: int | None = None, engine: bool = True) -> Extraction:
+    """The profile of the CSV in ``stream`` (``size`` bytes, if known). Through DuckDB
+    (csv_engine) when ``engine`` and the file is large enough to pay for loading it and
+    fits the temporary directory, and DuckDB's answer is provably the scanner's;
+    through the scanner otherwise. ``engine`` in the metadata says which."""
     head = read_head(stream, charset.SAMPLE_BYTES)
     sniff.check(head, ".csv")
     complete = len(head) < charset.SAMPLE_BYTES
@@ -83,18 +92,63 @@ def process(stream: BinaryIO) -> Extraction:
             "content does not match extension: the .csv file holds binary data, not text"
         )
     delimiter, quotechar = sniff_dialect(_sample_text(head, encoding, complete))
-    # newline="" as the csv module requires: quoted fields may hold line breaks.
-    text = io.TextIOWrapper(rejoined(head, stream), encoding=encoding, errors="replace", newline="")
     metadata: dict[str, Any] = {
         "format": "CSV",
         "encoding": encoding,
         "dialect": {"delimiter": delimiter, "quotechar": quotechar},
     }
+    known = size if size is not None else len(head) if complete else None
+    if (
+        engine
+        and encoding in csv_engine.UTF8_ENCODINGS
+        and known is not None
+        and known >= csv_engine.ENGINE_MIN_BYTES
+        and csv_engine.spool_fits(known)
+        and csv_engine.memory_allows()
+    ):
+        check = csv_engine.ByteCheck(delimiter.encode(), quotechar.encode())
+        with csv_engine.spooled(head, stream, check) as file:
+            try:
+                metadata.update(_through_engine(file.name, check, delimiter, quotechar))
+                return Extraction(metadata=metadata)
+            except csv_engine.NotExact as exc:
+                reason = str(exc)
+            with open(file.name, "rb") as again:
+                metadata.update(_scanned(again, encoding, delimiter, quotechar))
+            metadata["engine_fallback"] = reason[:MAX_REASON_CHARS]
+            return Extraction(metadata=metadata)
+    metadata.update(_scanned(rejoined(head, stream), encoding, delimiter, quotechar))
+    return Extraction(metadata=metadata)
+
+
+def _through_engine(
+    path: str, check: csv_engine.ByteCheck, delimiter: str, quotechar: str
+) -> dict[str, Any]:
+    refusal = check.refusal()
+    if refusal:
+        raise csv_engine.NotExact(refusal)
+    # The records the scanner decides the header on (HEADER_SAMPLE_ROWS, or fewer
+    # once they reach HEADER_SAMPLE_CHARS) must all be in the head it profiles.
+    with open(path, "rb") as spooled:
+        first = spooled.read(csv_engine.HEAD_BYTES)
+    complete = check.size == len(first)
+    text = first.decode("utf-8-sig", errors="replace")
+    with _cycle_collector_paused():
+        head_info = csv_engine.head(
+            text, delimiter=delimiter, quotechar=quotechar, complete=complete
+        )
+    profile = csv_engine.profile(path, head_info, check, delimiter=delimiter, quotechar=quotechar)
+    return {**profile, "engine": "duckdb"}
+
+
+def _scanned(raw: BinaryIO, encoding: str, delimiter: str, quotechar: str) -> dict[str, Any]:
+    # newline="" as the csv module requires: quoted fields may hold line breaks.
+    text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
     # Not the sniffed dialect: its doublequote=False only means that the sample
     # had no doubled quote, and RFC 4180 escaping must still work further on.
     with _cycle_collector_paused():
-        metadata.update(profile_text(text, delimiter=delimiter, quotechar=quotechar))
-    return Extraction(metadata=metadata)
+        profile = profile_text(text, delimiter=delimiter, quotechar=quotechar)
+    return {**profile, "engine": "scanner"}
 
 
 @contextmanager

@@ -24,7 +24,7 @@ def prepare(extension: str) -> None:
 
 def process(stream: BinaryIO, *, size: int, extension: str, settings: Settings) -> Extraction:
     if extension == ".csv":
-        return csv_profile.process(stream)
+        return csv_profile.process(stream, size=size)
     if extension in JSON_EXTENSIONS:
         return json_profile.process(stream, extension=extension)
     if extension in parquet.EXTENSIONS:
