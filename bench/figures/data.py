@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import importlib.util
+import json
 import socket
 import statistics
 import subprocess
@@ -47,7 +48,7 @@ from typing import Any
 
 from bench import inputs
 from bench.config import MB, Context
-from bench.figures.package import layer_zip
+from bench.figures.package import BUILD_DIR, manifest_path
 from bench.measure import Samples, run_worker, timed
 from bench.model import Figure, rounded
 from bench.runtime import prepare
@@ -304,11 +305,17 @@ def _engines(ctx: Context) -> Figure:
 
 
 def _layer_without_engines_mb() -> float:
-    """Unzipped size of the layer the bench runs, less DuckDB: what an engine adds to."""
+    """Unzipped size of the data function's code and layers (common + data) as the
+    bench's target builds them, less DuckDB: what an engine adds to."""
     from bench.runtime import ENV
 
-    with zipfile.ZipFile(layer_zip(ENV)) as archive:
-        total = sum(info.file_size for info in archive.infolist() if "duckdb" not in info.filename)
+    manifest = json.loads(manifest_path(ENV).read_text())
+    total = manifest["functions"]["data"]["code_bytes"]
+    for name in manifest["functions"]["data"]["layers"]:
+        with zipfile.ZipFile(BUILD_DIR / manifest["layers"][name]["zip"]) as archive:
+            total += sum(
+                info.file_size for info in archive.infolist() if "duckdb" not in info.filename
+            )
     return round(total / MB, 1)
 
 
