@@ -13,11 +13,11 @@ them the same two in the development venv, and ``pandas.read_csv`` +
 Peers (issue 9): bare DuckDB (count, min, max, avg of each column as its
 sniffer types them: in the layer, so also under the Lambda runtime), Polars
 streaming and pyarrow streaming batches (null count, min, max, mean; the bench
-extra only: neither fits the layer), and today's scanner alone (the processor
+extra only, not in the layer), and today's scanner alone (the processor
 with the engine off). ``data.peers.<kind>`` compares the processor with the
 fastest peer that fits the size rule (a function with its layers under 200 MB
-unzipped: DuckDB; Polars is over it, pyarrow at its edge and slower than DuckDB;
-``data.engines`` has the sizes).
+unzipped: with the data function's own layer all three fit), all measured in the
+dev venv; ``data.engines`` has the sizes).
 
 Memory: the processor reading the object from a moto S3 server on loopback
 (the emulator, a separate process) at two sizes: its peak RSS should not
@@ -128,22 +128,28 @@ def _throughput(ctx: Context, kind: str) -> list[Figure]:
         method=method,
         details=details,
     )
-    peer_ratio = on_lambda["profile"] / on_lambda["duckdb"]
+    # Every peer fits the size rule now that the data function has a layer of its own
+    # (data.engines: its code and layers without DuckDB are ~13 MB); Polars and pyarrow
+    # are not in the layer, so the peers are compared in the venv, where all three run.
+    peers = {name: in_venv[name] for name in ("duckdb", *PEERS_OUTSIDE_LAYER) if name in in_venv}
+    fastest = max(peers, key=peers.__getitem__)
+    peer_ratio = in_venv["profile"] / peers[fastest]
     versus_peer = Figure(
         id=f"data.peers.{kind}",
         title=f"data: CSV profiling throughput against the fastest peer that fits, {kind} table",
-        value=rounded(on_lambda["profile"], 1),
+        value=rounded(in_venv["profile"], 1),
         unit="MB/s",
-        baseline=rounded(on_lambda["duckdb"], 1),
-        baseline_what="bare DuckDB count/min/max/avg of every column (the fastest peer under "
-        f"the {SIZE_RULE_MB} MB size rule: Polars is over, pyarrow at its edge and slower; "
-        "both in details)",
+        baseline=rounded(peers[fastest], 1),
+        baseline_what=f"bare {fastest} (null count/min/max/mean of every column; the fastest "
+        f"peer under the {SIZE_RULE_MB} MB size rule, each in the dev venv; the others in "
+        "details)",
         ratio=rounded(peer_ratio),
         target=f">= {PEER_TARGET}x",
         met=peer_ratio >= PEER_TARGET,
-        method=method,
+        method=method.replace("Lambda runtime Python", "dev venv beside the Lambda runtime Python"),
         details={
             "dev_venv_mb_per_s": {mode: round(value, 1) for mode, value in in_venv.items()},
+            "lambda_mb_per_s": {mode: round(value, 1) for mode, value in on_lambda.items()},
             "scanner_lambda_mb_per_s": round(on_lambda["scanner"], 1),
         },
     )
