@@ -32,17 +32,14 @@ scanner's record count (bench.inputs.messy_csvs).
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import importlib.util
 import json
-import socket
 import statistics
 import subprocess
 import sys
 import time
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +48,7 @@ from bench.config import MB, Context
 from bench.figures.package import BUILD_DIR, manifest_path
 from bench.measure import Samples, run_worker, timed
 from bench.model import Figure, rounded
+from bench.moto_server import moto_server, s3_client
 from bench.runtime import prepare
 
 THROUGHPUT_TARGET = 2.0  # x bare csv.reader (issue 9)
@@ -197,8 +195,8 @@ def _memory(ctx: Context) -> Figure:
     paths = [inputs.write_csv(inputs.csv_path(ctx.work_dir, s, "mixed"), s, "mixed") for s in sizes]
     ctx.say(f"data: peak memory streaming {[f'{s / MB:.0f} MB' for s in sizes]} from moto S3")
     peaks: dict[str, dict[str, Any]] = {}
-    with _moto_server() as endpoint:
-        client = _s3(endpoint)
+    with moto_server() as endpoint:
+        client = s3_client(endpoint)
         client.create_bucket(Bucket="bench")
         for path in paths:
             client.upload_file(str(path), "bench", path.name)
@@ -351,48 +349,6 @@ def _mb(path: Path) -> str:
     return f"{path.stat().st_size / MB:.1f} MB"
 
 
-def _s3(endpoint: str) -> Any:
-    import boto3
-
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="bench",
-        aws_secret_access_key="bench",  # noqa: S106  moto's server takes any key
-    )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def _moto_server() -> Iterator[str]:
-    """moto's server in its own process on a free loopback port; stopped on exit."""
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
-                break
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError("moto server did not start")
-            time.sleep(0.2)
-        yield endpoint
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
 # ---------------------------------------------------------------- in the worker process
 
 
@@ -499,7 +455,7 @@ def measure_csv_s3(endpoint: str, bucket: str, key: str) -> dict[str, Any]:
     from fileproc.s3io import open_object
 
     settings = _settings()
-    client = _s3(endpoint)
+    client = s3_client(endpoint)
 
     def work() -> int:
         with open_object(client, bucket, key, None) as obj:

@@ -17,18 +17,13 @@ The isolation's fork per file is not included (the image group's figure).
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from bench.config import MB, Context
 from bench.measure import Samples, run_worker, timed
 from bench.model import Figure, rounded
+from bench.moto_server import moto_server, s3_client
 from fileproc.processors import parquet
 
 # CPU against DuckDB on the local file: the ranged GETs' few KB and the footer's copy
@@ -45,8 +40,8 @@ def run(ctx: Context) -> list[Figure]:
     path = _input(ctx.work_dir / f"parquet-{target_mb}mb.parquet", target_mb)
     size = path.stat().st_size
     ctx.say(f"parquet: metadata of a {size / MB:.0f} MB file, {ctx.sizes.repeats} rounds")
-    with _moto_server() as endpoint:
-        client = _s3(endpoint)
+    with moto_server() as endpoint:
+        client = s3_client(endpoint)
         client.create_bucket(Bucket=BUCKET)
         client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
         version = client.put_object(Bucket=BUCKET, Key=path.name, Body=path.read_bytes())
@@ -137,47 +132,6 @@ def _input(path: Path, megabytes: int) -> Path:
     return path
 
 
-def _s3(endpoint: str) -> Any:
-    import boto3
-
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="bench",
-        aws_secret_access_key="bench",  # noqa: S106  moto's server takes any key
-    )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def _moto_server() -> Iterator[str]:
-    """moto's server in its own process on a free loopback port; stopped on exit."""
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
-                break
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError("moto server did not start")
-            time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
 # ---------------------------------------------------------------- in the worker process
 
 
@@ -186,7 +140,7 @@ def measure(
 ) -> dict[str, Any]:
     from fileproc.s3io import open_ends
 
-    client = _s3(endpoint)
+    client = s3_client(endpoint)
     ranges: list[str] = []
     sizes: list[int] = []
 
